@@ -1,0 +1,214 @@
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+
+/**
+ * Every path, port and default agentd uses, resolved once: flags > environment > defaults.
+ * Nothing else in the program reads process.env for settings.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  dbPath: string;
+  logRoot: string;
+  workspaceRoot: string;
+  stateDir: string;
+  agentCommand: string;
+  token: string | null;
+  /** Grace period between SIGTERM and SIGKILL when stopping an agent. */
+  stopGraceMs: number;
+  /** Most events kept per agent; older ones are pruned. */
+  eventRetention: number;
+  webhookSecret: string | null;
+  title: TitleEndpoint | null;
+  /** Where systemd user units and the exec script are written for persistent agents. */
+  systemdUserDir: string;
+  persistentConfigDir: string;
+  /** Environment handed to systemctl, so it talks to the same user manager as the daemon. */
+  systemctlEnv: Record<string, string>;
+  isRoot: boolean;
+}
+
+export interface TitleEndpoint {
+  url: string;
+  model: string;
+  key: string | null;
+}
+
+/** The settings an operator can pass as `--flag value`, with the environment variable for each. */
+export const SETTINGS = {
+  host: { flag: "host", env: "AGENTD_HOST", help: "address to listen on" },
+  port: { flag: "port", env: "AGENTD_PORT", help: "port to listen on; 0 picks a free port" },
+  db: { flag: "db", env: "AGENTD_DB", help: "SQLite database file" },
+  logRoot: { flag: "log-root", env: "AGENTD_LOG_ROOT", help: "per-agent log directories" },
+  workspace: { flag: "workspace", env: "AGENTD_WORKSPACE", help: "managed workspaces" },
+  stateDir: {
+    flag: "state-dir",
+    env: "AGENTD_STATE_DIR",
+    help: "persistent agents' FIFOs and event files",
+  },
+  agentCommand: {
+    flag: "agent-command",
+    env: "AGENTD_AGENT_COMMAND",
+    help: "agent executable when a request names none",
+  },
+  token: { flag: "token", env: "AGENTD_TOKEN", help: "bearer token required by the API" },
+  stopGrace: {
+    flag: "stop-grace",
+    env: "AGENTD_STOP_GRACE_MS",
+    help: "milliseconds between SIGTERM and SIGKILL",
+  },
+  eventRetention: {
+    flag: "event-retention",
+    env: "AGENTD_EVENT_RETENTION",
+    help: "events kept per agent",
+  },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export type SettingFlags = Partial<Record<SettingName, string>>;
+
+export const DEFAULT_PORT = 8400;
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_STOP_GRACE_MS = 5000;
+export const DEFAULT_EVENT_RETENTION = 10_000;
+export const DEFAULT_AGENT_COMMAND = "agent";
+
+export class ConfigError extends Error {}
+
+export interface ConfigSources {
+  flags: SettingFlags;
+  env: Record<string, string | undefined>;
+  uid: number;
+  home: string;
+  cwd: string;
+}
+
+export function resolveConfig(sources: ConfigSources): Config {
+  const { flags, env } = sources;
+  const isRoot = sources.uid === 0;
+  const pick = (name: SettingName): string | undefined => {
+    const fromFlag = flags[name];
+    if (fromFlag !== undefined) return fromFlag;
+    const fromEnv = env[SETTINGS[name].env];
+    return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+  };
+  const path = (name: SettingName, fallback: string): string => {
+    const value = pick(name);
+    return value === undefined ? fallback : resolve(sources.cwd, value);
+  };
+
+  const dataHome = xdgDir(env.XDG_DATA_HOME, join(sources.home, ".local/share"));
+  const stateHome = xdgDir(env.XDG_STATE_HOME, join(sources.home, ".local/state"));
+  const configHome = xdgDir(env.XDG_CONFIG_HOME, join(sources.home, ".config"));
+  const defaults = isRoot
+    ? {
+        db: "/var/lib/agentd/agentd.db",
+        logRoot: "/var/log/agentd",
+        workspace: "/var/lib/agentd/workspaces",
+        stateDir: "/var/lib/agentd/agents",
+      }
+    : {
+        db: join(dataHome, "agentd/agentd.db"),
+        logRoot: join(stateHome, "agentd/logs"),
+        workspace: join(dataHome, "agentd/workspaces"),
+        stateDir: join(stateHome, "agentd/agents"),
+      };
+
+  return {
+    host: pick("host") ?? DEFAULT_HOST,
+    port: integerSetting("port", pick("port"), DEFAULT_PORT, 0, 65535),
+    dbPath: path("db", defaults.db),
+    logRoot: path("logRoot", defaults.logRoot),
+    workspaceRoot: path("workspace", defaults.workspace),
+    stateDir: path("stateDir", defaults.stateDir),
+    agentCommand: pick("agentCommand") ?? DEFAULT_AGENT_COMMAND,
+    token: pick("token") ?? null,
+    stopGraceMs: integerSetting(
+      "stopGrace",
+      pick("stopGrace"),
+      DEFAULT_STOP_GRACE_MS,
+      0,
+      3_600_000,
+    ),
+    eventRetention: integerSetting(
+      "eventRetention",
+      pick("eventRetention"),
+      DEFAULT_EVENT_RETENTION,
+      1,
+      100_000_000,
+    ),
+    webhookSecret: nonEmpty(env.AGENTD_WEBHOOK_SECRET),
+    title: titleEndpoint(env),
+    systemdUserDir: join(configHome, "systemd/user"),
+    persistentConfigDir: join(configHome, "agentd"),
+    systemctlEnv: systemctlEnvironment(env, sources.home),
+    isRoot,
+  };
+}
+
+/** Resolve from this process's own flags, environment and user. */
+export function loadConfig(flags: SettingFlags): Config {
+  return resolveConfig({
+    flags,
+    env: process.env,
+    uid: process.getuid?.() ?? 1000,
+    home: process.env.HOME || homedir(),
+    cwd: process.cwd(),
+  });
+}
+
+/** The daemon URL a CLI command talks to: `--url` > AGENTD_URL > the default address. */
+export function resolveDaemonUrl(flag: string | undefined): string {
+  const url = flag ?? nonEmpty(process.env.AGENTD_URL) ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+  return url.replace(/\/+$/, "");
+}
+
+export function cliToken(): string | null {
+  return nonEmpty(process.env.AGENTD_TOKEN);
+}
+
+function xdgDir(value: string | undefined, fallback: string): string {
+  // The XDG spec says relative values are invalid and must be ignored.
+  return value && isAbsolute(value) ? value : fallback;
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value === "" ? null : value;
+}
+
+function integerSetting(
+  name: SettingName,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `--${SETTINGS[name].flag} (${SETTINGS[name].env}) must be a whole number from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+function titleEndpoint(env: Record<string, string | undefined>): TitleEndpoint | null {
+  const url = nonEmpty(env.AGENTD_TITLE_URL);
+  const model = nonEmpty(env.AGENTD_TITLE_MODEL);
+  if (!url || !model) return null;
+  return { url, model, key: nonEmpty(env.AGENTD_TITLE_KEY) };
+}
+
+function systemctlEnvironment(
+  env: Record<string, string | undefined>,
+  home: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of ["PATH", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DBUS_SESSION_BUS_ADDRESS"]) {
+    const value = env[key];
+    if (value) out[key] = value;
+  }
+  out.HOME = home;
+  return out;
+}

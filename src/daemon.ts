@@ -1,0 +1,53 @@
+import { mkdirSync } from "node:fs";
+import { AgentService } from "./agents/service.ts";
+import type { Config } from "./config.ts";
+import { log } from "./log.ts";
+import { createApp } from "./server/app.ts";
+import { type Listener, listen } from "./server/listen.ts";
+import { openDatabase } from "./store/db.ts";
+import { VERSION } from "./version.ts";
+
+export interface RunningDaemon {
+  url: string;
+  port: number;
+  /** Stop agents, close the server and the database. Safe to call more than once. */
+  shutdown(): Promise<void>;
+}
+
+/** Wire store, services and server together and start listening. */
+export async function startDaemon(config: Config): Promise<RunningDaemon> {
+  for (const dir of [config.logRoot, config.workspaceRoot, config.stateDir]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+  const db = openDatabase(config.dbPath);
+  const agents = new AgentService(db);
+  const app = createApp({
+    config,
+    version: VERSION,
+    startedAt: Date.now(),
+    agents,
+    warnings: () => [],
+  });
+  let listener: Listener;
+  try {
+    listener = listen(app, config.host, config.port);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const port = listener.port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  log.info(`agentd ${VERSION} listening on ${url} (db ${config.dbPath})`);
+
+  let closing: Promise<void> | null = null;
+  const shutdown = () => {
+    closing ??= (async () => {
+      log.info("shutting down");
+      await listener.stop();
+      db.close();
+      log.info("stopped");
+    })();
+    return closing;
+  };
+  return { url, port, shutdown };
+}

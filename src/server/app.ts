@@ -1,0 +1,16 @@
+import { Elysia } from "elysia";
+import { bearerAuth } from "./auth.ts";
+import type { AppContext } from "./context.ts";
+import { errorMapping } from "./errors.ts";
+import { healthRoutes } from "./health.ts";
+import { openapiRoutes } from "./openapi.ts";
+
+export function createApp(ctx: AppContext) {
+  return new Elysia()
+    .use(errorMapping)
+    .use(bearerAuth(ctx.config.token))
+    .use(openapiRoutes(ctx.version))
+    .use(healthRoutes(ctx));
+}
+
+export type App = ReturnType<typeof createApp>;

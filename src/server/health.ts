@@ -1,0 +1,25 @@
+import { Elysia, t } from "elysia";
+import type { AppContext } from "./context.ts";
+
+export function healthRoutes(ctx: AppContext) {
+  return new Elysia().get(
+    "/health",
+    () => ({
+      ok: true,
+      version: ctx.version,
+      uptime_s: Math.floor((Date.now() - ctx.startedAt) / 1000),
+      agents: ctx.agents.countByStatus(),
+      warnings: ctx.warnings(),
+    }),
+    {
+      detail: { summary: "Liveness, version and agent counts by status", tags: ["health"] },
+      response: t.Object({
+        ok: t.Boolean(),
+        version: t.String(),
+        uptime_s: t.Integer(),
+        agents: t.Record(t.String(), t.Integer()),
+        warnings: t.Array(t.String()),
+      }),
+    },
+  );
+}

@@ -1,0 +1,69 @@
+import { log } from "../log.ts";
+import type { App } from "./app.ts";
+import { errorResponse } from "./errors.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface Listener {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serve the app with the two things that must wrap every request: the body limit (checked
+ * before anything reads the body, also for chunked bodies) and one log line per request.
+ */
+export function listen(app: App, hostname: string, port: number): Listener {
+  const server = Bun.serve({
+    hostname,
+    port,
+    // SSE streams stay open for hours; idle timeouts are for the heartbeat to prevent.
+    idleTimeout: 0,
+    async fetch(request) {
+      const begin = performance.now();
+      const response = await handle(app, request);
+      const ms = (performance.now() - begin).toFixed(1);
+      log.info(`${request.method} ${new URL(request.url).pathname} ${response.status} ${ms}ms`);
+      return response;
+    },
+  });
+  return {
+    port: server.port ?? port,
+    stop: () => server.stop(true),
+  };
+}
+
+async function handle(app: App, request: Request): Promise<Response> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > MAX_BODY_BYTES) return tooLarge(Number(declared));
+  if (declared === null && request.body !== null) {
+    const body = await readLimited(request.body, MAX_BODY_BYTES);
+    if (body === null) return tooLarge(null);
+    request = new Request(request, { body });
+  }
+  return app.handle(request);
+}
+
+function tooLarge(size: number | null): Response {
+  const what = size === null ? "request body" : `request body of ${size} bytes`;
+  return errorResponse(
+    413,
+    "payload_too_large",
+    `${what} is over the limit of ${MAX_BODY_BYTES} bytes (1 MiB)`,
+  );
+}
+
+/** The whole stream, or null as soon as it grows past `limit` bytes. */
+async function readLimited(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<Uint8Array | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.byteLength;
+    if (size > limit) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

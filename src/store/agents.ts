@@ -1,0 +1,196 @@
+import type { Database } from "bun:sqlite";
+import { run } from "./sql.ts";
+import { nowIso } from "./time.ts";
+
+export const AGENT_STATUSES = [
+  "pending",
+  "starting",
+  "running",
+  "idle",
+  "stopping",
+  "stopped",
+  "completed",
+  "failed",
+  "lost",
+] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+export type AgentMode = "run" | "persistent";
+
+/** Statuses in which an agent process is alive and can take a prompt. */
+export const LIVE_STATUSES: readonly AgentStatus[] = ["starting", "running", "idle"];
+
+export interface AgentRecord {
+  id: string;
+  name: string;
+  title: string | null;
+  mode: AgentMode;
+  protocol: string;
+  status: AgentStatus;
+  command: string[] | null;
+  provider: string;
+  model: string;
+  cwd: string;
+  workspace: string | null;
+  thinking: string | null;
+  extra_args: string[];
+  env: Record<string, string>;
+  webhook: string | null;
+  turn_envelope: boolean;
+  pid: number | null;
+  prompt: string | null;
+  summary: string | null;
+  error: string | null;
+  exit_code: number | null;
+  cost_micro_usd: number | null;
+  input_tokens: number;
+  output_tokens: number;
+  turns: number;
+  restarts: number;
+  events_offset: number;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  updated_at: string;
+}
+
+export type NewAgent = Pick<
+  AgentRecord,
+  | "id"
+  | "name"
+  | "mode"
+  | "protocol"
+  | "status"
+  | "command"
+  | "provider"
+  | "model"
+  | "cwd"
+  | "workspace"
+  | "thinking"
+  | "extra_args"
+  | "env"
+  | "webhook"
+  | "turn_envelope"
+  | "prompt"
+>;
+
+type Row = Omit<AgentRecord, "command" | "extra_args" | "env" | "turn_envelope"> & {
+  command: string | null;
+  extra_args: string;
+  env: string;
+  turn_envelope: number;
+};
+
+export type AgentPatch = Partial<Omit<AgentRecord, "id" | "created_at" | "updated_at">>;
+
+const JSON_COLUMNS = new Set(["command", "extra_args", "env"]);
+
+function fromRow(row: Row): AgentRecord {
+  return {
+    ...row,
+    command: row.command === null ? null : (JSON.parse(row.command) as string[]),
+    extra_args: JSON.parse(row.extra_args) as string[],
+    env: JSON.parse(row.env) as Record<string, string>,
+    turn_envelope: row.turn_envelope !== 0,
+  };
+}
+
+function toColumn(key: string, value: unknown): string | number | null {
+  if (value === undefined || value === null) return null;
+  if (JSON_COLUMNS.has(key)) return JSON.stringify(value);
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value as string | number;
+}
+
+export function insertAgent(db: Database, agent: NewAgent): AgentRecord {
+  const now = nowIso();
+  const values: Record<string, string | number | null> = { created_at: now, updated_at: now };
+  for (const [key, value] of Object.entries(agent)) values[key] = toColumn(key, value);
+  const columns = Object.keys(values);
+  run(
+    db,
+    `INSERT INTO agents (${columns.join(", ")}) VALUES (${columns.map((c) => `$${c}`).join(", ")})`,
+    values,
+  );
+  return getAgent(db, agent.id) as AgentRecord;
+}
+
+export function getAgent(db: Database, id: string): AgentRecord | null {
+  const row = db.query<Row, [string]>("SELECT * FROM agents WHERE id = ?").get(id);
+  return row ? fromRow(row) : null;
+}
+
+export interface AgentFilter {
+  status?: AgentStatus | undefined;
+  mode?: AgentMode | undefined;
+}
+
+export function listAgents(db: Database, filter: AgentFilter = {}): AgentRecord[] {
+  const rows = db
+    .query<Row, { status: string | null; mode: string | null }>(
+      `SELECT * FROM agents
+       WHERE ($status IS NULL OR status = $status) AND ($mode IS NULL OR mode = $mode)
+       ORDER BY created_at, id`,
+    )
+    .all({ status: filter.status ?? null, mode: filter.mode ?? null });
+  return rows.map(fromRow);
+}
+
+/** Update the given fields (and updated_at); returns the new record, or null if the agent is gone. */
+export function updateAgent(db: Database, id: string, patch: AgentPatch): AgentRecord | null {
+  const values: Record<string, string | number | null> = { id, updated_at: nowIso() };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== undefined) values[key] = toColumn(key, value);
+  }
+  const sets = Object.keys(values)
+    .filter((key) => key !== "id")
+    .map((key) => `${key} = $${key}`);
+  run(db, `UPDATE agents SET ${sets.join(", ")} WHERE id = $id`, values);
+  return getAgent(db, id);
+}
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  cost_micro_usd: number | null;
+}
+
+/** Add usage in one statement, so concurrent updates never lose an increment. */
+export function addAgentUsage(db: Database, id: string, usage: Usage): void {
+  run(
+    db,
+    `UPDATE agents SET
+       input_tokens = input_tokens + $input,
+       output_tokens = output_tokens + $output,
+       cost_micro_usd = CASE WHEN $cost IS NULL THEN cost_micro_usd
+                             ELSE coalesce(cost_micro_usd, 0) + $cost END,
+       updated_at = $now
+     WHERE id = $id`,
+    {
+      id,
+      input: usage.input_tokens,
+      output: usage.output_tokens,
+      cost: usage.cost_micro_usd,
+      now: nowIso(),
+    },
+  );
+}
+
+export function incrementAgentTurns(db: Database, id: string): void {
+  run(db, "UPDATE agents SET turns = turns + 1, updated_at = $now WHERE id = $id", {
+    id,
+    now: nowIso(),
+  });
+}
+
+export function countAgentsByStatus(db: Database): Partial<Record<AgentStatus, number>> {
+  const rows = db
+    .query<{ status: AgentStatus; n: number }, []>(
+      "SELECT status, count(*) AS n FROM agents GROUP BY status",
+    )
+    .all();
+  return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+}
+
+export function deleteAgent(db: Database, id: string): boolean {
+  return run(db, "DELETE FROM agents WHERE id = $id", { id }).changes > 0;
+}

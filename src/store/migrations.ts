@@ -1,0 +1,108 @@
+/**
+ * Forward-only schema migrations. Migration N (1-based) brings `PRAGMA user_version` from N-1 to N.
+ * Never edit a migration that has shipped; append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE agents (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    title TEXT,
+    mode TEXT NOT NULL CHECK (mode IN ('run', 'persistent')),
+    protocol TEXT NOT NULL,
+    status TEXT NOT NULL,
+    command TEXT,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    workspace TEXT,
+    thinking TEXT,
+    extra_args TEXT NOT NULL DEFAULT '[]',
+    env TEXT NOT NULL DEFAULT '{}',
+    webhook TEXT,
+    turn_envelope INTEGER NOT NULL DEFAULT 1,
+    pid INTEGER,
+    prompt TEXT,
+    summary TEXT,
+    error TEXT,
+    exit_code INTEGER,
+    cost_micro_usd INTEGER,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    turns INTEGER NOT NULL DEFAULT 0,
+    restarts INTEGER NOT NULL DEFAULT 0,
+    events_offset INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    completed_at TEXT,
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX agents_status ON agents (status);
+
+  CREATE TABLE turns (
+    agent_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'error', 'cancelled')),
+    response TEXT,
+    error TEXT,
+    metadata TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_micro_usd INTEGER,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    completed_at TEXT,
+    PRIMARY KEY (agent_id, id)
+  ) STRICT;
+  CREATE INDEX turns_by_position ON turns (agent_id, position);
+
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    turn_id TEXT,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX messages_by_agent ON messages (agent_id, id);
+
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    agent_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX events_by_agent ON events (agent_id, seq);
+
+  CREATE TABLE workspaces (
+    agent_id TEXT PRIMARY KEY REFERENCES agents (id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    managed INTEGER NOT NULL DEFAULT 0,
+    repo TEXT,
+    branch TEXT,
+    base TEXT,
+    status TEXT,
+    size_bytes INTEGER,
+    created_at TEXT NOT NULL,
+    accessed_at TEXT
+  ) STRICT;
+
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    event TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT
+  ) STRICT;
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+  `,
+];

@@ -1,0 +1,174 @@
+import type { Database } from "bun:sqlite";
+import { run } from "./sql.ts";
+import { nowIso } from "./time.ts";
+
+export const TURN_STATUSES = ["queued", "running", "completed", "error", "cancelled"] as const;
+export type TurnStatus = (typeof TURN_STATUSES)[number];
+export const OPEN_TURN_STATUSES: readonly TurnStatus[] = ["queued", "running"];
+
+export interface TurnRecord {
+  agent_id: string;
+  id: string;
+  position: number;
+  input: string;
+  status: TurnStatus;
+  response: string | null;
+  error: string | null;
+  metadata: Record<string, unknown> | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_micro_usd: number | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+type Row = Omit<TurnRecord, "metadata"> & { metadata: string | null };
+
+function fromRow(row: Row): TurnRecord {
+  return {
+    ...row,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+  };
+}
+
+export interface NewTurn {
+  agent_id: string;
+  id: string;
+  input: string;
+  metadata: Record<string, unknown> | null;
+}
+
+export function insertTurn(db: Database, turn: NewTurn): TurnRecord {
+  run(
+    db,
+    `INSERT INTO turns (agent_id, id, position, input, status, metadata, created_at)
+     VALUES ($agent_id, $id,
+             (SELECT coalesce(max(position), 0) + 1 FROM turns WHERE agent_id = $agent_id),
+             $input, 'queued', $metadata, $now)`,
+    {
+      agent_id: turn.agent_id,
+      id: turn.id,
+      input: turn.input,
+      metadata: turn.metadata === null ? null : JSON.stringify(turn.metadata),
+      now: nowIso(),
+    },
+  );
+  return getTurn(db, turn.agent_id, turn.id) as TurnRecord;
+}
+
+export function getTurn(db: Database, agentId: string, turnId: string): TurnRecord | null {
+  const row = db
+    .query<Row, [string, string]>("SELECT * FROM turns WHERE agent_id = ? AND id = ?")
+    .get(agentId, turnId);
+  return row ? fromRow(row) : null;
+}
+
+export function turnExists(db: Database, agentId: string, turnId: string): boolean {
+  return (
+    db.query("SELECT 1 FROM turns WHERE agent_id = ? AND id = ?").get(agentId, turnId) !== null
+  );
+}
+
+export interface TurnPage {
+  limit: number;
+  /** Only turns that came before this turn id (exclusive). */
+  before?: string | undefined;
+}
+
+/** Newest first. */
+export function listTurns(db: Database, agentId: string, page: TurnPage): TurnRecord[] {
+  const rows = db
+    .query<Row, { agent: string; before: string | null; limit: number }>(
+      `SELECT * FROM turns
+       WHERE agent_id = $agent
+         AND ($before IS NULL OR position <
+              (SELECT position FROM turns WHERE agent_id = $agent AND id = $before))
+       ORDER BY position DESC LIMIT $limit`,
+    )
+    .all({ agent: agentId, before: page.before ?? null, limit: page.limit });
+  return rows.map(fromRow);
+}
+
+/** The oldest turn still waiting for an answer: raw-prompt agents answer in order. */
+export function oldestOpenTurn(db: Database, agentId: string): TurnRecord | null {
+  const row = db
+    .query<Row, [string]>(
+      `SELECT * FROM turns WHERE agent_id = ? AND status IN ('queued', 'running')
+       ORDER BY position LIMIT 1`,
+    )
+    .get(agentId);
+  return row ? fromRow(row) : null;
+}
+
+export type TurnPatch = Partial<
+  Pick<
+    TurnRecord,
+    | "status"
+    | "response"
+    | "error"
+    | "started_at"
+    | "completed_at"
+    | "input_tokens"
+    | "output_tokens"
+  >
+>;
+
+export function updateTurn(db: Database, agentId: string, turnId: string, patch: TurnPatch): void {
+  const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+  if (entries.length === 0) return;
+  const values: Record<string, string | number | null> = { agent_id: agentId, turn_id: turnId };
+  for (const [key, value] of entries) values[key] = value as string | number | null;
+  run(
+    db,
+    `UPDATE turns SET ${entries.map(([key]) => `${key} = $${key}`).join(", ")}
+     WHERE agent_id = $agent_id AND id = $turn_id`,
+    values,
+  );
+}
+
+export function addTurnUsage(
+  db: Database,
+  agentId: string,
+  turnId: string,
+  usage: { input_tokens: number; output_tokens: number; cost_micro_usd: number | null },
+): void {
+  run(
+    db,
+    `UPDATE turns SET
+       input_tokens = input_tokens + $input,
+       output_tokens = output_tokens + $output,
+       cost_micro_usd = CASE WHEN $cost IS NULL THEN cost_micro_usd
+                             ELSE coalesce(cost_micro_usd, 0) + $cost END
+     WHERE agent_id = $agent AND id = $turn`,
+    {
+      agent: agentId,
+      turn: turnId,
+      input: usage.input_tokens,
+      output: usage.output_tokens,
+      cost: usage.cost_micro_usd,
+    },
+  );
+}
+
+/** Close every open turn of an agent, e.g. when its process is gone. */
+export function closeOpenTurns(
+  db: Database,
+  agentId: string,
+  status: TurnStatus,
+  error: string,
+): string[] {
+  const open = db
+    .query<{ id: string }, [string]>(
+      "SELECT id FROM turns WHERE agent_id = ? AND status IN ('queued', 'running') ORDER BY position",
+    )
+    .all(agentId)
+    .map((row) => row.id);
+  run(
+    db,
+    `UPDATE turns SET status = $status, error = $error, completed_at = $now
+     WHERE agent_id = $agent AND status IN ('queued', 'running')`,
+    { agent: agentId, status, error, now: nowIso() },
+  );
+  return open;
+}

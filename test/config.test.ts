@@ -1,0 +1,93 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, type ConfigSources, resolveConfig } from "../src/config.ts";
+
+const user: ConfigSources = { flags: {}, env: {}, uid: 1000, home: "/home/ann", cwd: "/work" };
+const root: ConfigSources = { flags: {}, env: {}, uid: 0, home: "/root", cwd: "/" };
+
+describe("config", () => {
+  test("a normal user gets XDG defaults under the home directory", () => {
+    const config = resolveConfig(user);
+    expect(config.host).toBe("127.0.0.1");
+    expect(config.port).toBe(8400);
+    expect(config.dbPath).toBe("/home/ann/.local/share/agentd/agentd.db");
+    expect(config.logRoot).toBe("/home/ann/.local/state/agentd/logs");
+    expect(config.workspaceRoot).toBe("/home/ann/.local/share/agentd/workspaces");
+    expect(config.stateDir).toBe("/home/ann/.local/state/agentd/agents");
+    expect(config.agentCommand).toBe("agent");
+    expect(config.token).toBeNull();
+    expect(config.systemdUserDir).toBe("/home/ann/.config/systemd/user");
+  });
+
+  test("XDG variables move the user defaults", () => {
+    const config = resolveConfig({
+      ...user,
+      env: { XDG_DATA_HOME: "/data", XDG_STATE_HOME: "/state", XDG_CONFIG_HOME: "/cfg" },
+    });
+    expect(config.dbPath).toBe("/data/agentd/agentd.db");
+    expect(config.logRoot).toBe("/state/agentd/logs");
+    expect(config.stateDir).toBe("/state/agentd/agents");
+    expect(config.systemdUserDir).toBe("/cfg/systemd/user");
+  });
+
+  test("relative XDG variables are ignored, as the XDG spec requires", () => {
+    const config = resolveConfig({ ...user, env: { XDG_DATA_HOME: "relative/dir" } });
+    expect(config.dbPath).toBe("/home/ann/.local/share/agentd/agentd.db");
+  });
+
+  test("root gets system paths", () => {
+    const config = resolveConfig(root);
+    expect(config.dbPath).toBe("/var/lib/agentd/agentd.db");
+    expect(config.logRoot).toBe("/var/log/agentd");
+    expect(config.workspaceRoot).toBe("/var/lib/agentd/workspaces");
+    expect(config.stateDir).toBe("/var/lib/agentd/agents");
+    expect(config.isRoot).toBe(true);
+  });
+
+  test("the environment beats the defaults", () => {
+    const config = resolveConfig({
+      ...user,
+      env: {
+        AGENTD_HOST: "0.0.0.0",
+        AGENTD_PORT: "9000",
+        AGENTD_DB: "/env/db.sqlite",
+        AGENTD_LOG_ROOT: "/env/logs",
+        AGENTD_WORKSPACE: "/env/ws",
+        AGENTD_STATE_DIR: "/env/state",
+        AGENTD_AGENT_COMMAND: "/opt/agent",
+        AGENTD_TOKEN: "s3cret",
+      },
+    });
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.port).toBe(9000);
+    expect(config.dbPath).toBe("/env/db.sqlite");
+    expect(config.logRoot).toBe("/env/logs");
+    expect(config.workspaceRoot).toBe("/env/ws");
+    expect(config.stateDir).toBe("/env/state");
+    expect(config.agentCommand).toBe("/opt/agent");
+    expect(config.token).toBe("s3cret");
+  });
+
+  test("flags beat the environment, and relative paths resolve against the working directory", () => {
+    const config = resolveConfig({
+      ...user,
+      env: { AGENTD_PORT: "9000", AGENTD_DB: "/env/db.sqlite", AGENTD_STATE_DIR: "/env/state" },
+      flags: { port: "0", db: "state/agentd.db", stateDir: "/flag/state" },
+    });
+    expect(config.port).toBe(0);
+    expect(config.dbPath).toBe("/work/state/agentd.db");
+    expect(config.stateDir).toBe("/flag/state");
+  });
+
+  test("an empty environment variable counts as unset", () => {
+    expect(resolveConfig({ ...user, env: { AGENTD_PORT: "" } }).port).toBe(8400);
+  });
+
+  test("a port that is not a number from 0 to 65535 is refused with a message naming the flag", () => {
+    for (const port of ["abc", "-1", "70000", "80.5"]) {
+      expect(() => resolveConfig({ ...user, flags: { port } })).toThrow(ConfigError);
+    }
+    expect(() => resolveConfig({ ...user, env: { AGENTD_PORT: "x" } })).toThrow(
+      /--port \(AGENTD_PORT\)/,
+    );
+  });
+});

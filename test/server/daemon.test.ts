@@ -1,0 +1,85 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
+
+afterAll(stopAllDaemons);
+
+describe("daemon HTTP basics", () => {
+  test("starts on port 0, answers /health, and exits 0 on SIGTERM", async () => {
+    const daemon = await startDaemon();
+    expect(daemon.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const health = await daemon.api<Record<string, unknown>>("/health");
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ ok: true, agents: {} });
+    expect(typeof health.body.version).toBe("string");
+    expect(typeof health.body.uptime_s).toBe("number");
+    expect(await daemon.stop("SIGTERM")).toBe(0);
+    expect(daemon.stderr()).toContain("GET /health 200");
+  });
+
+  test("exits 0 on SIGINT too", async () => {
+    const daemon = await startDaemon();
+    expect(await daemon.stop("SIGINT")).toBe(0);
+  });
+
+  test("an unknown route gets the JSON error shape", async () => {
+    const daemon = await startDaemon();
+    const res = await daemon.api("/no/such/route");
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      error: { code: "not_found", message: "no route for GET /no/such/route" },
+    });
+  });
+
+  test("a body over 1 MiB is refused with 413 and the error shape, with or without Content-Length", async () => {
+    const daemon = await startDaemon();
+    const big = "x".repeat(1024 * 1024 + 1);
+    const declared = await daemon.api<{ error: { code: string } }>("/agents", {
+      method: "POST",
+      body: big,
+    });
+    expect(declared.status).toBe(413);
+    expect(declared.body.error.code).toBe("payload_too_large");
+    const chunked = await daemon.api<{ error: { code: string } }>("/agents", {
+      method: "POST",
+      body: new Blob([big]).stream(),
+    });
+    expect(chunked.status).toBe(413);
+    expect(chunked.body.error.code).toBe("payload_too_large");
+  });
+
+  test("the OpenAPI document and its page are served without any network", async () => {
+    const daemon = await startDaemon();
+    const doc = await daemon.api<{ openapi: string; paths: Record<string, unknown> }>(
+      "/openapi/json",
+    );
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths)).toContain("/health");
+    const page = await fetch(`${daemon.url}/openapi`);
+    const html = await page.text();
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(html).toContain("/openapi/json");
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+  });
+
+  test("with a token configured, requests without it get 401 and /health stays open", async () => {
+    const daemon = await startDaemon({ env: { AGENTD_TOKEN: "t0ken" } });
+    expect((await daemon.api("/health")).status).toBe(200);
+    const denied = await daemon.api<{ error: { code: string } }>("/openapi/json");
+    expect(denied.status).toBe(401);
+    expect(denied.body.error.code).toBe("unauthorized");
+    const allowed = await daemon.api("/openapi/json", {
+      headers: { authorization: "Bearer t0ken" },
+    });
+    expect(allowed.status).toBe(200);
+  });
+
+  test("an invalid setting stops the daemon from starting with exit 2 and a message", async () => {
+    const proc = Bun.spawn([process.execPath, "src/main.ts", "daemon", "--port", "not-a-port"], {
+      stderr: "pipe",
+      stdout: "pipe",
+    });
+    expect(await proc.exited).toBe(2);
+    expect(await new Response(proc.stderr).text()).toContain("--port (AGENTD_PORT) must be");
+  });
+});
