@@ -19,6 +19,8 @@ export interface Config {
   /** Most events kept per agent; older ones are pruned. */
   eventRetention: number;
   webhookSecret: string | null;
+  /** First retry delay of a failed webhook delivery; each further one waits 3x longer. */
+  webhookRetryBaseMs: number;
   title: TitleEndpoint | null;
   /** Where systemd user units and the exec script are written for persistent agents. */
   systemdUserDir: string;
@@ -72,6 +74,7 @@ export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_STOP_GRACE_MS = 5000;
 export const DEFAULT_EVENT_RETENTION = 10_000;
 export const DEFAULT_AGENT_COMMAND = "agent";
+export const DEFAULT_WEBHOOK_RETRY_MS = 1000;
 
 export class ConfigError extends Error {}
 
@@ -138,6 +141,13 @@ export function resolveConfig(sources: ConfigSources): Config {
       100_000_000,
     ),
     webhookSecret: nonEmpty(env.AGENTD_WEBHOOK_SECRET),
+    webhookRetryBaseMs: envInteger(
+      env,
+      "AGENTD_WEBHOOK_RETRY_MS",
+      DEFAULT_WEBHOOK_RETRY_MS,
+      1,
+      3_600_000,
+    ),
     title: titleEndpoint(env),
     systemdUserDir: join(configHome, "systemd/user"),
     persistentConfigDir: join(configHome, "agentd"),
@@ -183,12 +193,30 @@ function integerSetting(
   min: number,
   max: number,
 ): number {
+  return parseInteger(`--${SETTINGS[name].flag} (${SETTINGS[name].env})`, raw, fallback, min, max);
+}
+
+function envInteger(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  return parseInteger(name, nonEmpty(env[name]) ?? undefined, fallback, min, max);
+}
+
+function parseInteger(
+  label: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(
-      `--${SETTINGS[name].flag} (${SETTINGS[name].env}) must be a whole number from ${min} to ${max}, got "${raw}"`,
-    );
+    throw new ConfigError(`${label} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
 }

@@ -1,11 +1,17 @@
 import { mkdirSync } from "node:fs";
 import { AgentService } from "./agents/service.ts";
+import { AgentState } from "./agents/state.ts";
+import { TitleMaker } from "./agents/title.ts";
+import { TurnWaiters } from "./agents/waiters.ts";
 import type { Config } from "./config.ts";
+import { EventBus } from "./events/bus.ts";
 import { log } from "./log.ts";
 import { createApp } from "./server/app.ts";
 import { type Listener, listen } from "./server/listen.ts";
+import { updateAgent } from "./store/agents.ts";
 import { openDatabase } from "./store/db.ts";
 import { VERSION } from "./version.ts";
+import { WebhookOutbox } from "./webhooks/outbox.ts";
 
 export interface RunningDaemon {
   url: string;
@@ -20,7 +26,19 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
   const db = openDatabase(config.dbPath);
-  const agents = new AgentService(db);
+  const bus = new EventBus(db, config.eventRetention);
+  const outbox = new WebhookOutbox(db, {
+    secret: config.webhookSecret,
+    retryBaseMs: config.webhookRetryBaseMs,
+  });
+  const waiters = new TurnWaiters();
+  const titles = new TitleMaker(config.title, (agentId, title) => {
+    updateAgent(db, agentId, { title });
+  });
+  const state = new AgentState({ db, bus, outbox, titles, waiters });
+  const agents = new AgentService({ config, db, bus, state, waiters });
+  agents.recover();
+
   const app = createApp({
     config,
     version: VERSION,
@@ -35,6 +53,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     db.close();
     throw error;
   }
+  outbox.start();
   const port = listener.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   log.info(`agentd ${VERSION} listening on ${url} (db ${config.dbPath})`);
@@ -42,8 +61,10 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   let closing: Promise<void> | null = null;
   const shutdown = () => {
     closing ??= (async () => {
-      log.info("shutting down");
+      log.info("shutting down: stopping agents");
+      await agents.shutdown();
       await listener.stop();
+      outbox.stop();
       db.close();
       log.info("stopped");
     })();

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { agentRoutes } from "./agents.ts";
 import { bearerAuth } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { errorMapping } from "./errors.ts";
@@ -10,7 +11,8 @@ export function createApp(ctx: AppContext) {
     .use(errorMapping)
     .use(bearerAuth(ctx.config.token))
     .use(openapiRoutes(ctx.version))
-    .use(healthRoutes(ctx));
+    .use(healthRoutes(ctx))
+    .use(agentRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

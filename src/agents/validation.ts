@@ -1,0 +1,71 @@
+import { BadRequestError } from "../errors.ts";
+
+/** Agent names become unit instances and file names, so they are kept to a safe alphabet. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const TURN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function checkName(name: string): string {
+  if (!NAME_PATTERN.test(name)) {
+    throw new BadRequestError(
+      `invalid name "${name}": use 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+export function checkTurnId(turnId: string): string {
+  if (!TURN_ID_PATTERN.test(turnId)) {
+    throw new BadRequestError(
+      `invalid turn_id "${turnId}": use 1-128 characters from A-Z a-z 0-9 . _ : -`,
+    );
+  }
+  return turnId;
+}
+
+export function checkWebhook(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BadRequestError(`invalid webhook URL "${url}": not a URL`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new BadRequestError(`invalid webhook URL "${url}": must start with http:// or https://`);
+  }
+  return url;
+}
+
+export function checkPrompt(text: string, what: string): string {
+  if (text.includes("\0")) {
+    throw new BadRequestError(`${what} contains a NUL byte, which ends a prompt on the wire`);
+  }
+  if (text.trim() === "") throw new BadRequestError(`${what} is empty`);
+  return text;
+}
+
+export function checkEnv(env: Record<string, string>): Record<string, string> {
+  for (const [key, value] of Object.entries(env)) {
+    if (!ENV_KEY_PATTERN.test(key)) {
+      throw new BadRequestError(
+        `invalid env name "${key}": use letters, digits and _, not starting with a digit`,
+      );
+    }
+    if (value.includes("\0")) throw new BadRequestError(`env ${key} contains a NUL byte`);
+  }
+  return env;
+}
+
+export function checkArgs(args: string[]): string[] {
+  for (const arg of args) {
+    if (arg.includes("\0")) throw new BadRequestError("extra_args may not contain NUL bytes");
+  }
+  return args;
+}
+
+/** A short random suffix: ids stay readable and unique. */
+export function shortRandom(length = 8): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}

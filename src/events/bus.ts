@@ -1,0 +1,66 @@
+import type { Database } from "bun:sqlite";
+import { log } from "../log.ts";
+import { appendEvent, pruneEvents, type StoredEvent } from "../store/events.ts";
+
+export type EventListener = (event: StoredEvent) => void;
+
+const PRUNE_EVERY = 100;
+const PRUNE_BATCH = 500;
+
+/**
+ * Stores every event (giving it its seq) and hands it to live subscribers. Old events beyond
+ * the per-agent retention are pruned in small batches off the ingestion path.
+ */
+export class EventBus {
+  private readonly listeners = new Set<EventListener>();
+  private readonly sincePrune = new Map<string, number>();
+  private readonly pruning = new Set<string>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly retention: number,
+  ) {}
+
+  record(agentId: string, type: string, data: Record<string, unknown>): StoredEvent {
+    const event = appendEvent(this.db, agentId, type, data);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        log.error(`event listener failed: ${String(error)}`);
+      }
+    }
+    this.maybePrune(agentId);
+    return event;
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  forget(agentId: string): void {
+    this.sincePrune.delete(agentId);
+  }
+
+  private maybePrune(agentId: string): void {
+    const count = (this.sincePrune.get(agentId) ?? 0) + 1;
+    this.sincePrune.set(agentId, count);
+    if (count < PRUNE_EVERY || this.pruning.has(agentId)) return;
+    this.sincePrune.set(agentId, 0);
+    this.pruning.add(agentId);
+    const step = () => {
+      try {
+        const removed = pruneEvents(this.db, agentId, this.retention, PRUNE_BATCH);
+        if (removed === PRUNE_BATCH) {
+          setTimeout(step, 0);
+          return;
+        }
+      } catch (error) {
+        log.warn(`pruning events of ${agentId} failed: ${String(error)}`);
+      }
+      this.pruning.delete(agentId);
+    };
+    setTimeout(step, 0);
+  }
+}

@@ -1,0 +1,177 @@
+import { Elysia, t } from "elysia";
+import { NAME_PATTERN, TURN_ID_PATTERN } from "../agents/validation.ts";
+import { AGENT_STATUSES } from "../store/agents.ts";
+import type { AppContext } from "./context.ts";
+import { AgentSchema, agentView, TurnSchema, turnView } from "./views.ts";
+
+const IdParams = t.Object({ id: t.String() });
+const GraceQuery = t.Object({
+  grace_ms: t.Optional(t.Numeric({ minimum: 0, maximum: 3_600_000 })),
+});
+
+const CreateBody = t.Object(
+  {
+    name: t.Optional(t.String({ pattern: NAME_PATTERN.source })),
+    prompt: t.Optional(t.String()),
+    mode: t.Optional(t.Union([t.Literal("run"), t.Literal("persistent")])),
+    protocol: t.Optional(t.String()),
+    command: t.Optional(t.Array(t.String(), { minItems: 1 })),
+    provider: t.Optional(t.String({ minLength: 1 })),
+    model: t.Optional(t.String({ minLength: 1 })),
+    cwd: t.Optional(t.String({ minLength: 1 })),
+    thinking: t.Optional(t.String()),
+    extra_args: t.Optional(t.Array(t.String())),
+    env: t.Optional(t.Record(t.String(), t.String())),
+    webhook: t.Optional(t.String()),
+    turn_envelope: t.Optional(t.Boolean()),
+    start: t.Optional(t.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const SendBody = t.Object(
+  {
+    message: t.String(),
+    turn_id: t.Optional(t.String({ pattern: TURN_ID_PATTERN.source })),
+    metadata: t.Optional(t.Record(t.String(), t.Unknown())),
+    wait: t.Optional(t.Boolean()),
+    timeout_ms: t.Optional(t.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+const SendResponse = t.Object({
+  status: t.Union([
+    t.Literal("sent"),
+    t.Literal("completed"),
+    t.Literal("error"),
+    t.Literal("timeout"),
+  ]),
+  turn_id: t.String(),
+  response: t.Optional(t.Union([t.String(), t.Null()])),
+  error: t.Optional(t.Union([t.String(), t.Null()])),
+});
+
+export function agentRoutes(ctx: AppContext) {
+  const agents = ctx.agents;
+  return new Elysia({ prefix: "/agents", tags: ["agents"] })
+    .post(
+      "/",
+      async ({ body, set }) => {
+        const agent = await agents.create(body);
+        set.status = 201;
+        return agentView(agent);
+      },
+      { body: CreateBody, detail: { summary: "Create and start an agent" } },
+    )
+    .get("/", ({ query }) => agents.list(query).map(agentView), {
+      query: t.Object({
+        status: t.Optional(t.Union(AGENT_STATUSES.map((s) => t.Literal(s)))),
+        mode: t.Optional(t.Union([t.Literal("run"), t.Literal("persistent")])),
+      }),
+      response: t.Array(AgentSchema),
+      detail: { summary: "List agents" },
+    })
+    .get("/:id", ({ params }) => agentView(agents.get(params.id)), {
+      params: IdParams,
+      response: AgentSchema,
+      detail: { summary: "One agent" },
+    })
+    .post("/:id/send", ({ params, body }) => agents.send(params.id, body), {
+      params: IdParams,
+      body: SendBody,
+      response: SendResponse,
+      detail: { summary: "Send a prompt (a turn); with wait, answer when the turn ends" },
+    })
+    .post("/:id/start", async ({ params }) => agentView(await agents.start(params.id)), {
+      params: IdParams,
+      response: AgentSchema,
+      detail: { summary: "Start a stopped agent" },
+    })
+    .post(
+      "/:id/stop",
+      async ({ params, query }) => agentView(await agents.stop(params.id, query.grace_ms)),
+      {
+        params: IdParams,
+        query: GraceQuery,
+        response: AgentSchema,
+        detail: { summary: "Stop: SIGTERM to the process group, SIGKILL after grace_ms" },
+      },
+    )
+    .post(
+      "/:id/restart",
+      async ({ params, query }) => agentView(await agents.restart(params.id, query.grace_ms)),
+      {
+        params: IdParams,
+        query: GraceQuery,
+        response: AgentSchema,
+        detail: { summary: "Stop, then start" },
+      },
+    )
+    .delete(
+      "/:id",
+      async ({ params }) => {
+        await agents.remove(params.id);
+        return { id: params.id, deleted: true };
+      },
+      {
+        params: IdParams,
+        response: t.Object({ id: t.String(), deleted: t.Boolean() }),
+        detail: {
+          summary: "Stop if needed; remove the agent, its turns, messages, events and logs",
+        },
+      },
+    )
+    .get("/:id/messages", ({ params }) => agents.messages(params.id), {
+      params: IdParams,
+      response: t.Array(
+        t.Object({
+          role: t.String(),
+          content: t.String(),
+          turn_id: t.Union([t.String(), t.Null()]),
+          created_at: t.String(),
+        }),
+      ),
+      detail: { summary: "The conversation" },
+    })
+    .get(
+      "/:id/turns",
+      ({ params, query }) =>
+        agents.turns(params.id, { limit: query.limit ?? 50, before: query.before }).map(turnView),
+      {
+        params: IdParams,
+        query: t.Object({
+          limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })),
+          before: t.Optional(t.String()),
+        }),
+        response: t.Array(TurnSchema),
+        detail: { summary: "Turns, newest first" },
+      },
+    )
+    .get("/:id/turns/:turn_id", ({ params }) => turnView(agents.turn(params.id, params.turn_id)), {
+      params: t.Object({ id: t.String(), turn_id: t.String() }),
+      response: TurnSchema,
+      detail: { summary: "One turn, at any time" },
+    })
+    .get(
+      "/:id/logs",
+      async ({ params, query }) => {
+        const file = Bun.file(agents.logPath(params.id));
+        const text = (await file.exists()) ? await file.text() : "";
+        const body = query.tail === undefined ? text : lastLines(text, query.tail);
+        return new Response(body, { headers: { "content-type": "text/plain; charset=utf-8" } });
+      },
+      {
+        params: IdParams,
+        query: t.Object({ tail: t.Optional(t.Numeric({ minimum: 0 })) }),
+        detail: { summary: "The raw agent log" },
+      },
+    );
+}
+
+function lastLines(text: string, count: number): string {
+  if (count === 0) return "";
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return `${lines.slice(-count).join("\n")}\n`;
+}

@@ -1,0 +1,61 @@
+import { log } from "../log.ts";
+import type { AgentEvent, ProtocolDriver } from "../protocols/events.ts";
+import { type ExitResult, RunProcess, type RunSpec } from "./run.ts";
+
+/** What the supervisor reports about its runs: normalized events, and exits. */
+export interface RunObserver {
+  events(agentId: string, events: AgentEvent[]): void;
+  exited(agentId: string, result: ExitResult): void;
+}
+
+/** The daemon's children: one RunProcess per running agent in `run` mode. */
+export class RunSupervisor {
+  private readonly runs = new Map<string, RunProcess>();
+
+  constructor(private readonly observer: RunObserver) {}
+
+  /** Start an agent process; throws if it cannot be started. */
+  start(agentId: string, spec: RunSpec, driver: ProtocolDriver): RunProcess {
+    const emit = (events: AgentEvent[]) => {
+      if (events.length > 0) this.observer.events(agentId, events);
+    };
+    const run = RunProcess.start(spec, {
+      stdoutLine: (line) => {
+        const events = driver.parseLine(line);
+        if (events.length === 0 && line.trim() !== "") {
+          log.debug(`${agentId}: skipped a line ${driver.name} does not understand`);
+        }
+        emit(events);
+      },
+      stderrLine: (line) => emit([{ type: "log", level: "info", message: `[stderr] ${line}` }]),
+      oversizeLine: (bytes) =>
+        emit([
+          {
+            type: "log",
+            level: "warn",
+            message: `skipped an output line of ${bytes} bytes (over the 16 MiB limit); it is cut in the log`,
+          },
+        ]),
+      exit: (result) => {
+        this.runs.delete(agentId);
+        this.observer.exited(agentId, result);
+      },
+    });
+    this.runs.set(agentId, run);
+    return run;
+  }
+
+  get(agentId: string): RunProcess | undefined {
+    return this.runs.get(agentId);
+  }
+
+  /** Stop one run; resolves once it has exited and its output is drained. */
+  async stop(agentId: string, graceMs: number): Promise<ExitResult | null> {
+    const run = this.runs.get(agentId);
+    return run ? run.stop(graceMs) : null;
+  }
+
+  async stopAll(graceMs: number): Promise<void> {
+    await Promise.all([...this.runs.keys()].map((id) => this.stop(id, graceMs)));
+  }
+}
