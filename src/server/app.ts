@@ -7,7 +7,8 @@ import { healthRoutes } from "./health.ts";
 import { openapiRoutes } from "./openapi.ts";
 
 export function createApp(ctx: AppContext) {
-  return new Elysia()
+  // normalize off: unknown fields are refused (422), not silently dropped.
+  return new Elysia({ normalize: false })
     .use(errorMapping)
     .use(bearerAuth(ctx.config.token))
     .use(openapiRoutes(ctx.version))

@@ -72,19 +72,19 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
   void collect(proc.stderr, (text) => {
     stderr += text;
   });
-  const url = await waitFor(
-    "the daemon to print its address",
-    () => {
-      if (proc.exitCode !== null) {
-        throw new Error(`daemon exited with ${proc.exitCode}: ${stderr}`);
-      }
-      return /listening on (\S+)/.exec(stdout)?.[1];
-    },
-    20_000,
-  ).catch((error) => {
-    proc.kill("SIGKILL");
-    throw new Error(`${error}\nstderr:\n${stderr}`);
+  const exitedEarly = proc.exited.then((code) => {
+    throw new Error(`daemon exited with ${code} before listening:\n${stderr}`);
   });
+  const listening = waitFor(
+    "the daemon to print its address",
+    () => /listening on (\S+)/.exec(stdout)?.[1],
+    20_000,
+  );
+  const url = await Promise.race([listening, exitedEarly]).catch((error) => {
+    proc.kill("SIGKILL");
+    throw error;
+  });
+  exitedEarly.catch(() => {});
 
   const daemon: TestDaemon = {
     url,
