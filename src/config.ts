@@ -1,4 +1,4 @@
-import { homedir } from "node:os";
+import { homedir, userInfo } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 
 /**
@@ -18,6 +18,8 @@ export interface Config {
   stopGraceMs: number;
   /** Most events kept per agent; older ones are pruned. */
   eventRetention: number;
+  /** Live events buffered for one event-stream subscriber before it is cut off. */
+  sseBuffer: number;
   webhookSecret: string | null;
   /** First retry delay of a failed webhook delivery; each further one waits 3x longer. */
   webhookRetryBaseMs: number;
@@ -27,6 +29,8 @@ export interface Config {
   persistentConfigDir: string;
   /** Environment handed to systemctl, so it talks to the same user manager as the daemon. */
   systemctlEnv: Record<string, string>;
+  /** The file systemd-logind keeps while this user lingers; null when the user is unknown. */
+  lingerFile: string | null;
   isRoot: boolean;
 }
 
@@ -75,6 +79,8 @@ export const DEFAULT_STOP_GRACE_MS = 5000;
 export const DEFAULT_EVENT_RETENTION = 10_000;
 export const DEFAULT_AGENT_COMMAND = "agent";
 export const DEFAULT_WEBHOOK_RETRY_MS = 1000;
+export const DEFAULT_LINGER_DIR = "/var/lib/systemd/linger";
+export const DEFAULT_SSE_BUFFER = 1000;
 
 export class ConfigError extends Error {}
 
@@ -84,6 +90,8 @@ export interface ConfigSources {
   uid: number;
   home: string;
   cwd: string;
+  /** Login name; without it, $USER. */
+  user?: string | undefined;
 }
 
 export function resolveConfig(sources: ConfigSources): Config {
@@ -140,6 +148,7 @@ export function resolveConfig(sources: ConfigSources): Config {
       1,
       100_000_000,
     ),
+    sseBuffer: envInteger(env, "AGENTD_SSE_BUFFER", DEFAULT_SSE_BUFFER, 1, 1_000_000),
     webhookSecret: nonEmpty(env.AGENTD_WEBHOOK_SECRET),
     webhookRetryBaseMs: envInteger(
       env,
@@ -152,6 +161,7 @@ export function resolveConfig(sources: ConfigSources): Config {
     systemdUserDir: join(configHome, "systemd/user"),
     persistentConfigDir: join(configHome, "agentd"),
     systemctlEnv: systemctlEnvironment(env, sources.home),
+    lingerFile: lingerFile(env, sources.user ?? nonEmpty(env.USER)),
     isRoot,
   };
 }
@@ -164,6 +174,7 @@ export function loadConfig(flags: SettingFlags): Config {
     uid: process.getuid?.() ?? 1000,
     home: process.env.HOME || homedir(),
     cwd: process.cwd(),
+    user: loginName(),
   });
 }
 
@@ -226,6 +237,23 @@ function titleEndpoint(env: Record<string, string | undefined>): TitleEndpoint |
   const model = nonEmpty(env.AGENTD_TITLE_MODEL);
   if (!url || !model) return null;
   return { url, model, key: nonEmpty(env.AGENTD_TITLE_KEY) };
+}
+
+function loginName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    // A uid without a passwd entry (some containers): fall back to $USER.
+    return undefined;
+  }
+}
+
+function lingerFile(
+  env: Record<string, string | undefined>,
+  user: string | null | undefined,
+): string | null {
+  if (!user) return null;
+  return join(nonEmpty(env.AGENTD_LINGER_DIR) ?? DEFAULT_LINGER_DIR, user);
 }
 
 function systemctlEnvironment(

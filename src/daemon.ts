@@ -44,6 +44,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     version: VERSION,
     startedAt: Date.now(),
     agents,
+    events: bus,
     warnings: () => [],
   });
   let listener: Listener;

@@ -266,6 +266,20 @@ export class AgentService {
     return turn;
   }
 
+  /** The turn once it has ended, or as it stands when timeoutMs runs out. */
+  async awaitTurn(id: string, turnId: string, timeoutMs: number | null): Promise<TurnRecord> {
+    const turn = this.turn(id, turnId);
+    if (turn.status !== "queued" && turn.status !== "running") return turn;
+    await this.waiters.wait(id, turnId, timeoutMs);
+    return this.turn(id, turnId);
+  }
+
+  /** True while the agent's process is alive (or being stopped). */
+  isLive(id: string): boolean {
+    const agent = getAgent(this.db, id);
+    return agent !== null && (LIVE_STATUSES.includes(agent.status) || agent.status === "stopping");
+  }
+
   logPath(id: string): string {
     this.get(id);
     return join(this.logDir(id), "agent.log");

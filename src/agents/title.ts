@@ -64,6 +64,9 @@ export async function askForTitle(
 
 /** Picks a title once per agent: from the endpoint when one is configured, else the heuristic. */
 export class TitleMaker {
+  /** Agents whose title is being asked for: turns completing meanwhile must not ask again. */
+  private readonly asking = new Set<string>();
+
   constructor(
     private readonly endpoint: TitleEndpoint | null,
     private readonly save: (agentId: string, title: string) => void,
@@ -75,6 +78,8 @@ export class TitleMaker {
       this.save(agentId, fallback);
       return;
     }
+    if (this.asking.has(agentId)) return;
+    this.asking.add(agentId);
     askForTitle(this.endpoint, prompt, response)
       .then((title) => this.save(agentId, title))
       .catch((error) => {
@@ -82,6 +87,7 @@ export class TitleMaker {
           `title for ${agentId} from ${this.endpoint?.url} failed (${errorMessage(error)}); using the prompt's first line`,
         );
         this.save(agentId, fallback);
-      });
+      })
+      .finally(() => this.asking.delete(agentId));
   }
 }

@@ -83,6 +83,15 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
   return { flags: flags as FlagValues<S>, positionals, rest: [], help };
 }
 
+/** A flag value that must be a whole number, such as a count or milliseconds. */
+export function wholeNumber(flag: string, value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) {
+    throw new UsageError(`--${flag} must be a whole number, got "${value}"`);
+  }
+  return number;
+}
+
 export function formatFlags(specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
     const short = spec.short ? `-${spec.short}, ` : "";

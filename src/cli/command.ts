@@ -9,8 +9,16 @@ export interface Command<S extends FlagSpecs = FlagSpecs> {
   /** Longer help shown by `agentd help NAME`, after the synopsis. */
   description?: string;
   flags: S;
+  /**
+   * The command gets its argv unparsed in `rest`: for commands that other programs launch
+   * with flags of their choosing, where an unknown flag must not be a usage error.
+   */
+  rawArgs?: boolean;
   run(args: ParsedArgs<S>): Promise<number>;
 }
+
+/** A command could not do its job; `agentd: <message>` is printed and the exit code is 1. */
+export class CommandFailure extends Error {}
 
 /** Keeps each command's flag types precise while letting the registry hold them all. */
 export function defineCommand<S extends FlagSpecs>(command: Command<S>): Command {

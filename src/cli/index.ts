@@ -1,16 +1,38 @@
+import {
+  logsCommand,
+  lsCommand,
+  rmCommand,
+  sendCommand,
+  showCommand,
+  spawnCommand,
+  stopCommand,
+} from "./agents.ts";
 import { type ParsedArgs, parseArgs, UsageError } from "./args.ts";
-import { type Command, commandUsage, generalUsage } from "./command.ts";
+import { type Command, CommandFailure, commandUsage, generalUsage } from "./command.ts";
 import { daemonCommand } from "./daemon.ts";
+import { echoAgentCommand } from "./echo-agent.ts";
 import { templateCommand } from "./template.ts";
 import { versionCommand } from "./version.ts";
 
-const COMMANDS: readonly Command[] = [daemonCommand, versionCommand, templateCommand];
+const COMMANDS: readonly Command[] = [
+  daemonCommand,
+  spawnCommand,
+  lsCommand,
+  showCommand,
+  sendCommand,
+  stopCommand,
+  rmCommand,
+  logsCommand,
+  echoAgentCommand,
+  versionCommand,
+  templateCommand,
+];
 
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((command) => command.name === name);
 }
 
-/** Runs one command line; returns the process exit code (2 for a usage error). */
+/** Runs one command line; returns the process exit code (1 for a failure, 2 for a usage error). */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
@@ -23,25 +45,33 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     process.stderr.write(`agentd: unknown command "${name}"\n\n${generalUsage(COMMANDS)}`);
     return 2;
   }
-  let parsed: ParsedArgs<typeof command.flags>;
   try {
-    parsed = parseArgs(rest, command.flags);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`agentd ${command.name}: ${error.message}\n\n${commandUsage(command)}`);
-    return 2;
-  }
-  if (parsed.help) {
-    process.stdout.write(commandUsage(command));
-    return 0;
-  }
-  try {
+    const parsed = parseCommandLine(command, rest);
+    if (parsed.help) {
+      process.stdout.write(commandUsage(command));
+      return 0;
+    }
     return await command.run(parsed);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`agentd ${command.name}: ${error.message}\n\n${commandUsage(command)}`);
-    return 2;
+    if (error instanceof UsageError) {
+      process.stderr.write(`agentd ${command.name}: ${error.message}\n\n${commandUsage(command)}`);
+      return 2;
+    }
+    if (error instanceof CommandFailure) {
+      process.stderr.write(`agentd: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
   }
+}
+
+function parseCommandLine(command: Command, argv: string[]): ParsedArgs<typeof command.flags> {
+  if (command.rawArgs) {
+    // A lone --help is a person asking; programs that launch such commands pass more.
+    const help = argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h");
+    return { flags: {}, positionals: [], rest: argv, help };
+  }
+  return parseArgs(argv, command.flags);
 }
 
 function help(topic: string | undefined): number {

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { log } from "../log.ts";
-import { appendEvent, pruneEvents, type StoredEvent } from "../store/events.ts";
+import { appendEvent, latestEventSeq, pruneEvents, type StoredEvent } from "../store/events.ts";
+import { EventSubscription, type SubscriptionOptions } from "./subscription.ts";
 
 export type EventListener = (event: StoredEvent) => void;
 
@@ -34,9 +35,22 @@ export class EventBus {
     return event;
   }
 
+  /** A reader of stored-then-live events; see EventSubscription. */
+  open(options: SubscriptionOptions): EventSubscription {
+    return new EventSubscription(this.db, this, options);
+  }
+
+  latestSeq(): number {
+    return latestEventSeq(this.db);
+  }
+
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
   }
 
   forget(agentId: string): void {

@@ -1,7 +1,9 @@
 import { Elysia, t } from "elysia";
 import { NAME_PATTERN, TURN_ID_PATTERN } from "../agents/validation.ts";
 import { AGENT_STATUSES } from "../store/agents.ts";
+import { followFile, tailOffset } from "../supervisor/log-follow.ts";
 import type { AppContext } from "./context.ts";
+import { isOn, QueryFlag } from "./query.ts";
 import { AgentSchema, agentView, TurnSchema, turnView } from "./views.ts";
 
 const IdParams = t.Object({ id: t.String() });
@@ -148,30 +150,63 @@ export function agentRoutes(ctx: AppContext) {
         detail: { summary: "Turns, newest first" },
       },
     )
-    .get("/:id/turns/:turn_id", ({ params }) => turnView(agents.turn(params.id, params.turn_id)), {
-      params: t.Object({ id: t.String(), turn_id: t.String() }),
-      response: TurnSchema,
-      detail: { summary: "One turn, at any time" },
-    })
+    .get(
+      "/:id/turns/:turn_id",
+      async ({ params, query }) => {
+        const timeout = query.timeout_ms ?? null;
+        const turn = isOn(query.wait)
+          ? await agents.awaitTurn(params.id, params.turn_id, timeout)
+          : agents.turn(params.id, params.turn_id);
+        return turnView(turn);
+      },
+      {
+        params: t.Object({ id: t.String(), turn_id: t.String() }),
+        query: t.Object({
+          wait: t.Optional(QueryFlag),
+          timeout_ms: t.Optional(t.Numeric({ minimum: 0 })),
+        }),
+        response: TurnSchema,
+        detail: {
+          summary:
+            "One turn, at any time; with wait=1 answers when it ends (or at timeout_ms, still open)",
+        },
+      },
+    )
     .get(
       "/:id/logs",
-      async ({ params, query }) => {
-        const file = Bun.file(agents.logPath(params.id));
-        const text = (await file.exists()) ? await file.text() : "";
-        const body = query.tail === undefined ? text : lastLines(text, query.tail);
-        return new Response(body, { headers: { "content-type": "text/plain; charset=utf-8" } });
+      async ({ params, query, request }) => {
+        const path = agents.logPath(params.id);
+        const offset = await tailOffset(path, query.tail);
+        const headers = { "content-type": "text/plain; charset=utf-8" };
+        if (!isOn(query.follow)) {
+          const file = Bun.file(path);
+          return new Response((await file.exists()) ? file.slice(offset) : "", { headers });
+        }
+        const finished = () => !agents.isLive(params.id);
+        const chunks = followFile(path, offset, finished, request.signal);
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              const next = await chunks.next();
+              if (next.done) controller.close();
+              else controller.enqueue(next.value);
+            },
+            async cancel() {
+              await chunks.return(undefined);
+            },
+          }),
+          { headers },
+        );
       },
       {
         params: IdParams,
-        query: t.Object({ tail: t.Optional(t.Numeric({ minimum: 0 })) }),
-        detail: { summary: "The raw agent log" },
+        query: t.Object({
+          tail: t.Optional(t.Numeric({ minimum: 0 })),
+          follow: t.Optional(QueryFlag),
+        }),
+        detail: {
+          summary: "The raw agent log; follow=true streams it as it grows, until the agent stops",
+        },
       },
     );
-}
-
-function lastLines(text: string, count: number): string {
-  if (count === 0) return "";
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  return `${lines.slice(-count).join("\n")}\n`;
 }

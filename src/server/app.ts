@@ -3,6 +3,7 @@ import { agentRoutes } from "./agents.ts";
 import { bearerAuth } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { errorMapping } from "./errors.ts";
+import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { openapiRoutes } from "./openapi.ts";
 
@@ -13,7 +14,8 @@ export function createApp(ctx: AppContext) {
     .use(bearerAuth(ctx.config.token))
     .use(openapiRoutes(ctx.version))
     .use(healthRoutes(ctx))
-    .use(agentRoutes(ctx));
+    .use(agentRoutes(ctx))
+    .use(eventRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -9,6 +9,7 @@ export function healthRoutes(ctx: AppContext) {
       version: ctx.version,
       uptime_s: Math.floor((Date.now() - ctx.startedAt) / 1000),
       agents: ctx.agents.countByStatus(),
+      event_streams: ctx.events.subscriberCount,
       warnings: ctx.warnings(),
     }),
     {
@@ -18,6 +19,7 @@ export function healthRoutes(ctx: AppContext) {
         version: t.String(),
         uptime_s: t.Integer(),
         agents: t.Record(t.String(), t.Integer()),
+        event_streams: t.Integer(),
         warnings: t.Array(t.String()),
       }),
     },

@@ -194,3 +194,8 @@ export function countAgentsByStatus(db: Database): Partial<Record<AgentStatus, n
 export function deleteAgent(db: Database, id: string): boolean {
   return run(db, "DELETE FROM agents WHERE id = $id", { id }).changes > 0;
 }
+
+/** How far a persistent agent's events file has been applied; not a change anyone sees. */
+export function setAgentEventsOffset(db: Database, id: string, offset: number): void {
+  run(db, "UPDATE agents SET events_offset = $offset WHERE id = $id", { id, offset });
+}

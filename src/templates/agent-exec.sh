@@ -19,11 +19,19 @@ mkfifo -m 0600 "$fifo"
 # agent never sees end-of-file between prompts.
 exec 3<>"$fifo"
 
-args=(--provider "${AGENTD_PROVIDER:-auto}" --model "${AGENTD_MODEL:-default}" --run-id "$AGENTD_AGENT_NAME" --json)
+# Appends the arguments the env file holds as PREFIX_0 .. PREFIX_{N-1}, N in PREFIXC.
 # One variable per argument keeps every argument byte-exact: no splitting, no globbing.
-for ((i = 0; i < ${AGENTD_EXTRA_ARGC:-0}; i++)); do
-  name="AGENTD_EXTRA_ARG_$i"
-  args+=("${!name}")
-done
+append_args() {
+  local count="${1}C" i name
+  for ((i = 0; i < ${!count:-0}; i++)); do
+    name="${1}_$i"
+    args+=("${!name}")
+  done
+}
+
+args=()
+append_args AGENTD_COMMAND_ARG
+args+=(--provider "${AGENTD_PROVIDER:-auto}" --model "${AGENTD_MODEL:-auto}" --run-id "$AGENTD_AGENT_NAME" --json)
+append_args AGENTD_EXTRA_ARG
 
 exec "$AGENTD_AGENT_COMMAND" "${args[@]}" <&3

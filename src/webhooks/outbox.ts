@@ -8,7 +8,6 @@ import {
   enqueueDelivery,
   markAttemptFailed,
   markDelivered,
-  nextDeliveryDue,
 } from "../store/webhooks.ts";
 
 export const WEBHOOK_EVENTS = ["idle", "error", "stopped", "completed", "failed"] as const;
@@ -33,20 +32,27 @@ export interface OutboxOptions {
   timeoutMs?: number;
 }
 
-const BATCH = 20;
+/** Attempts under way at once; more due deliveries wait for one of them to end. */
+const MAX_IN_FLIGHT = 20;
 const MAX_RETRY_DELAY_MS = 3_600_000;
+
+/** Wait before the next attempt after `attempts` failed ones: base, then 3x longer each time. */
+export function retryDelayMs(attempts: number, baseMs: number): number {
+  return Math.min(baseMs * 3 ** (attempts - 1), MAX_RETRY_DELAY_MS);
+}
 
 /**
  * Webhook deliveries go through a table: enqueueing is one INSERT (never blocks an agent's
  * reader), delivery happens here in the background with retries and backoff, and whatever is
- * still pending when the daemon stops is delivered after it starts again.
+ * still pending when the daemon stops is delivered after it starts again. Attempts run side by
+ * side, so a receiver that hangs holds up only its own deliveries.
  */
 export class WebhookOutbox {
   private timer: Timer | null = null;
-  private running = false;
-  private again = false;
   private stopped = true;
-  private readonly inflight = new AbortController();
+  /** Ids of deliveries being attempted: they stay pending (and due) in the table meanwhile. */
+  private readonly inflight = new Set<string>();
+  private readonly abort = new AbortController();
   private readonly maxAttempts: number;
   private readonly timeoutMs: number;
 
@@ -67,7 +73,7 @@ export class WebhookOutbox {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.inflight.abort();
+    this.abort.abort();
   }
 
   enqueue(url: string, payload: Omit<WebhookPayload, "delivery_id" | "timestamp">): string {
@@ -84,41 +90,54 @@ export class WebhookOutbox {
     return delivery_id;
   }
 
-  /** Run the delivery loop soon (coalesced: at most one loop at a time). */
+  /** Look at the table soon (coalesced: many kicks in one tick make one pass). */
   private kick(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.drain(), 0);
+    this.timer = setTimeout(() => this.drain(), 0);
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Start an attempt for each due delivery not already under way, then sleep until the next
+   * one is due. While attempts are under way no timer is needed: each one kicks when it ends.
+   */
+  private drain(): void {
     this.timer = null;
-    this.running = true;
+    if (this.stopped) return;
     try {
-      for (;;) {
-        this.again = false;
-        const due = dueDeliveries(this.db, Date.now(), BATCH);
-        await Promise.all(due.map((delivery) => this.attempt(delivery)));
-        if (this.stopped || (due.length < BATCH && !this.again)) break;
+      const now = Date.now();
+      // Every pending row in due order; in-flight ones are among them, so read past them.
+      const pending = dueDeliveries(
+        this.db,
+        Number.MAX_SAFE_INTEGER,
+        this.inflight.size + MAX_IN_FLIGHT,
+      ).filter((delivery) => !this.inflight.has(delivery.id));
+      for (const delivery of pending) {
+        if (delivery.next_attempt_at > now) {
+          this.wakeAt(delivery.next_attempt_at);
+          return;
+        }
+        if (this.inflight.size >= MAX_IN_FLIGHT) return;
+        this.launch(delivery);
       }
     } catch (error) {
       log.error(`webhook outbox: ${errorMessage(error)}`);
-    } finally {
-      this.running = false;
     }
-    this.scheduleNext();
   }
 
-  private scheduleNext(): void {
-    if (this.stopped) return;
-    const next = nextDeliveryDue(this.db);
-    if (next === null) return;
-    const delay = Math.max(0, Math.min(next - Date.now(), MAX_RETRY_DELAY_MS));
-    this.timer = setTimeout(() => void this.drain(), delay);
+  private wakeAt(due: number): void {
+    const delay = Math.max(0, Math.min(due - Date.now(), MAX_RETRY_DELAY_MS));
+    this.timer = setTimeout(() => this.drain(), delay);
+  }
+
+  private launch(delivery: DeliveryRecord): void {
+    this.inflight.add(delivery.id);
+    this.attempt(delivery)
+      .catch((error) => log.error(`webhook outbox: ${errorMessage(error)}`))
+      .finally(() => {
+        this.inflight.delete(delivery.id);
+        this.kick();
+      });
   }
 
   private async attempt(delivery: DeliveryRecord): Promise<void> {
@@ -128,10 +147,12 @@ export class WebhookOutbox {
         method: "POST",
         headers: this.headers(delivery.body),
         body: delivery.body,
-        signal: AbortSignal.any([this.inflight.signal, AbortSignal.timeout(this.timeoutMs)]),
+        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timeoutMs)]),
         redirect: "manual",
       });
       await response.body?.cancel().catch(() => {});
+      // Stopped meanwhile: the database may be closed; it is delivered again after the restart.
+      if (this.stopped) return;
       if (response.status >= 200 && response.status < 300) {
         markDelivered(this.db, delivery.id);
         return;
@@ -146,7 +167,7 @@ export class WebhookOutbox {
     const retryAt =
       attempts >= this.maxAttempts
         ? null
-        : Date.now() + Math.min(this.options.retryBaseMs * 3 ** (attempts - 1), MAX_RETRY_DELAY_MS);
+        : Date.now() + retryDelayMs(attempts, this.options.retryBaseMs);
     markAttemptFailed(this.db, delivery.id, failure, retryAt);
     const what = `webhook ${delivery.event} for ${delivery.agent_id} to ${delivery.url}`;
     if (retryAt === null)

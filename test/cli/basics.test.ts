@@ -1,21 +1,24 @@
 import { describe, expect, test } from "bun:test";
-import { MAIN } from "./helpers/daemon.ts";
+import { runCli } from "./run-cli.ts";
 
-async function agentd(...args: string[]) {
-  const proc = Bun.spawn([process.execPath, MAIN, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
-}
+const agentd = (...args: string[]) => runCli(args);
 
 describe("command line", () => {
   test("help lists every command", async () => {
     const { stdout, code } = await agentd("help");
     expect(code).toBe(0);
-    for (const command of ["daemon", "version", "template"]) expect(stdout).toContain(command);
+    for (const command of [
+      "daemon",
+      "spawn",
+      "ls",
+      "show",
+      "send",
+      "stop",
+      "rm",
+      "logs",
+      "echo-agent",
+    ])
+      expect(stdout).toContain(command);
   });
 
   test("`agentd help CMD` and `agentd CMD --help` both print the command's usage", async () => {

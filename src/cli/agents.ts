@@ -1,0 +1,190 @@
+import { resolve } from "node:path";
+import { type AgentJson, agentFields, agentTable } from "./agent-format.ts";
+import { UsageError, wholeNumber } from "./args.ts";
+import { clientFrom, JSON_FLAG, URL_FLAG } from "./client.ts";
+import { defineCommand } from "./command.ts";
+import { printJson } from "./output.ts";
+
+/** The agent commands: each is one HTTP request to the daemon, printed for people or as JSON. */
+
+export const spawnCommand = defineCommand({
+  name: "spawn",
+  summary: "create and start an agent, optionally with a first prompt",
+  synopsis: "spawn [flags] [PROMPT...] [-- EXTRA_ARGS...]",
+  description:
+    "Words before a bare `--` form the first prompt, joined with spaces; everything after it\nis passed to the agent as extra arguments. Prints the new agent's id.",
+  flags: {
+    name: { kind: "string", value: "NAME", help: "name; the id is NAME-<random>" },
+    mode: { kind: "string", value: "MODE", help: "run (a child of the daemon) or persistent" },
+    provider: { kind: "string", value: "PROVIDER", help: "LLM provider passed to the agent" },
+    model: { kind: "string", value: "MODEL", help: "model passed to the agent" },
+    cwd: { kind: "string", value: "DIR", help: "working directory (this directory)" },
+    env: { kind: "list", value: "K=V", help: "environment variable for the agent" },
+    webhook: { kind: "string", value: "URL", help: "http(s) URL notified when turns end" },
+    command: {
+      kind: "string",
+      value: "CMD",
+      help: "agent program and arguments, split on spaces (the daemon's default)",
+    },
+    "no-start": { kind: "boolean", help: "create the agent without starting it" },
+    ...URL_FLAG,
+    ...JSON_FLAG,
+  },
+  async run({ flags, positionals, rest }) {
+    const body = {
+      name: flags.name,
+      mode: flags.mode,
+      provider: flags.provider,
+      model: flags.model,
+      cwd: resolve(flags.cwd ?? process.cwd()),
+      env: flags.env === undefined ? undefined : envMap(flags.env),
+      webhook: flags.webhook,
+      command: flags.command === undefined ? undefined : commandArgv(flags.command),
+      start: flags["no-start"] ? false : undefined,
+      prompt: positionals.length > 0 ? positionals.join(" ") : undefined,
+      extra_args: rest.length > 0 ? rest : undefined,
+    };
+    const agent = await clientFrom(flags).json<AgentJson>("POST", "/agents", { body });
+    if (flags.json) printJson(agent);
+    else process.stdout.write(`${agent.id}\n`);
+    return 0;
+  },
+});
+
+export const lsCommand = defineCommand({
+  name: "ls",
+  summary: "list agents",
+  synopsis: "ls [--status STATUS] [--mode MODE]",
+  flags: {
+    status: { kind: "string", value: "STATUS", help: "only agents with this status" },
+    mode: { kind: "string", value: "MODE", help: "only run or only persistent agents" },
+    ...URL_FLAG,
+    ...JSON_FLAG,
+  },
+  async run({ flags, positionals }) {
+    noArguments(positionals);
+    const query = { status: flags.status, mode: flags.mode };
+    const agents = await clientFrom(flags).json<AgentJson[]>("GET", "/agents", { query });
+    if (flags.json) printJson(agents);
+    else process.stdout.write(agentTable(agents));
+    return 0;
+  },
+});
+
+export const showCommand = defineCommand({
+  name: "show",
+  summary: "show one agent: status, turns, cost, summary",
+  synopsis: "show ID",
+  flags: { ...URL_FLAG, ...JSON_FLAG },
+  async run({ flags, positionals }) {
+    const id = agentId(positionals);
+    const agent = await clientFrom(flags).json<AgentJson>("GET", agentPath(id));
+    if (flags.json) printJson(agent);
+    else process.stdout.write(agentFields(agent));
+    return 0;
+  },
+});
+
+export const sendCommand = defineCommand({
+  name: "send",
+  summary: "send a prompt to an agent (starts a turn)",
+  synopsis: "send ID MESSAGE...",
+  description: "The words of MESSAGE are joined with spaces. Prints the new turn's id.",
+  flags: { ...URL_FLAG, ...JSON_FLAG },
+  async run({ flags, positionals }) {
+    const [id, ...words] = positionals;
+    if (id === undefined || words.length === 0) throw new UsageError("expected ID and MESSAGE");
+    const result = await clientFrom(flags).json<{ turn_id: string }>(
+      "POST",
+      `${agentPath(id)}/send`,
+      { body: { message: words.join(" ") } },
+    );
+    if (flags.json) printJson(result);
+    else process.stdout.write(`${result.turn_id}\n`);
+    return 0;
+  },
+});
+
+export const stopCommand = defineCommand({
+  name: "stop",
+  summary: "stop an agent: SIGTERM, then SIGKILL after a grace period",
+  synopsis: "stop ID [--grace MS]",
+  flags: {
+    grace: { kind: "string", value: "MS", help: "milliseconds before SIGKILL (daemon's default)" },
+    ...URL_FLAG,
+    ...JSON_FLAG,
+  },
+  async run({ flags, positionals }) {
+    const id = agentId(positionals);
+    const query = {
+      grace_ms: flags.grace === undefined ? undefined : wholeNumber("grace", flags.grace),
+    };
+    const agent = await clientFrom(flags).json<AgentJson>("POST", `${agentPath(id)}/stop`, {
+      query,
+    });
+    if (flags.json) printJson(agent);
+    else process.stdout.write(`${agent.id} ${agent.status}\n`);
+    return 0;
+  },
+});
+
+export const rmCommand = defineCommand({
+  name: "rm",
+  summary: "remove an agent (stopping it first), with its turns, messages and logs",
+  synopsis: "rm ID",
+  flags: { ...URL_FLAG, ...JSON_FLAG },
+  async run({ flags, positionals }) {
+    const id = agentId(positionals);
+    const result = await clientFrom(flags).json<{ id: string }>("DELETE", agentPath(id));
+    if (flags.json) printJson(result);
+    else process.stdout.write(`${result.id} removed\n`);
+    return 0;
+  },
+});
+
+export const logsCommand = defineCommand({
+  name: "logs",
+  summary: "print an agent's raw log",
+  synopsis: "logs ID [--tail N]",
+  flags: {
+    tail: { kind: "string", value: "N", help: "only the last N lines" },
+    ...URL_FLAG,
+  },
+  async run({ flags, positionals }) {
+    const id = agentId(positionals);
+    const query = { tail: flags.tail === undefined ? undefined : wholeNumber("tail", flags.tail) };
+    process.stdout.write(await clientFrom(flags).text("GET", `${agentPath(id)}/logs`, { query }));
+    return 0;
+  },
+});
+
+function agentPath(id: string): string {
+  return `/agents/${encodeURIComponent(id)}`;
+}
+
+function agentId(positionals: string[]): string {
+  const [id, ...extra] = positionals;
+  if (id === undefined || extra.length > 0) throw new UsageError("expected exactly one agent ID");
+  return id;
+}
+
+function noArguments(positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+}
+
+/** `--env K=V` flags as the API's map; the value may itself contain `=`. */
+function envMap(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+function commandArgv(command: string): string[] {
+  const argv = command.split(/\s+/).filter((word) => word !== "");
+  if (argv.length === 0) throw new UsageError("--command must name a program");
+  return argv;
+}

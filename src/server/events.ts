@@ -1,0 +1,56 @@
+import { Elysia, t } from "elysia";
+import { BadRequestError } from "../errors.ts";
+import type { AppContext } from "./context.ts";
+import { sseResponse } from "./sse.ts";
+
+const StreamQuery = t.Object({
+  since: t.Optional(t.Numeric({ minimum: 0 })),
+});
+
+const STREAM_DETAIL =
+  "Server-Sent Events: `id:` is the event seq, `event:` its type, `data:` JSON. With Last-Event-ID (or ?since=SEQ) stored events after it are replayed first, then live ones.";
+
+/** Event streams for one agent and for all of them. */
+export function eventRoutes(ctx: AppContext) {
+  const stream = (
+    agentId: string | undefined,
+    headers: Record<string, string | undefined>,
+    since?: number,
+  ) => {
+    const after = resumePoint(headers["last-event-id"], since) ?? ctx.events.latestSeq();
+    return sseResponse((onOverflow) =>
+      ctx.events.open({ agentId, after, maxBuffered: ctx.config.sseBuffer, onOverflow }),
+    );
+  };
+  return new Elysia({ tags: ["events"] })
+    .get("/events", ({ headers, query }) => stream(undefined, headers, query.since), {
+      query: StreamQuery,
+      detail: { summary: "Every agent's events, live", description: STREAM_DETAIL },
+    })
+    .get(
+      "/agents/:id/events",
+      ({ params, headers, query }) => {
+        ctx.agents.get(params.id);
+        return stream(params.id, headers, query.since);
+      },
+      {
+        params: t.Object({ id: t.String() }),
+        query: StreamQuery,
+        detail: { summary: "One agent's events, live", description: STREAM_DETAIL },
+      },
+    );
+}
+
+/** Where a stream resumes: Last-Event-ID (a reconnecting client) wins over ?since=. */
+function resumePoint(
+  lastEventId: string | undefined,
+  since: number | undefined,
+): number | undefined {
+  if (lastEventId === undefined || lastEventId === "") return since;
+  if (!/^\d+$/.test(lastEventId)) {
+    throw new BadRequestError(
+      `Last-Event-ID must be an event seq (a whole number), got "${lastEventId}"`,
+    );
+  }
+  return Number(lastEventId);
+}

@@ -1,0 +1,241 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { realpathSync } from "node:fs";
+import { join } from "node:path";
+import type { AgentJson } from "../../src/cli/agent-format.ts";
+import { REPO_ROOT, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { type CliOptions, runCli } from "./run-cli.ts";
+
+const FAKE_AGENT = `${process.execPath} ${join(REPO_ROOT, "test/fixtures/fake-agent.ts")}`;
+
+let daemon: TestDaemon;
+
+beforeAll(async () => {
+  daemon = await startDaemon();
+});
+
+afterAll(stopAllDaemons);
+
+/** `agentd ARGS...` pointed at the test daemon through AGENTD_URL. */
+function agentd(args: string[], options: CliOptions = {}) {
+  return runCli(args, { ...options, env: { AGENTD_URL: daemon.url, ...options.env } });
+}
+
+async function spawnFake(...args: string[]): Promise<string> {
+  const { stdout, stderr, code } = await agentd(["spawn", "--command", FAKE_AGENT, ...args]);
+  expect(stderr).toBe("");
+  expect(code).toBe(0);
+  return stdout.trim();
+}
+
+async function showJson(id: string): Promise<AgentJson> {
+  const { stdout, code } = await agentd(["show", "--json", id]);
+  expect(code).toBe(0);
+  return JSON.parse(stdout) as AgentJson;
+}
+
+/** Wait until the agent has finished `turns` turns and is idle again. */
+function waitForTurns(id: string, turns: number): Promise<AgentJson> {
+  return waitFor(`agent ${id} to finish ${turns} turn(s)`, async () => {
+    const agent = await showJson(id);
+    return agent.turns >= turns && agent.status === "idle" ? agent : undefined;
+  });
+}
+
+describe("agentd spawn", () => {
+  test("prints the new agent's id, which show then describes", async () => {
+    const id = await spawnFake("--name", "cli-spawn");
+    expect(id).toMatch(/^cli-spawn-[a-z0-9]+$/);
+    const agent = await showJson(id);
+    expect(agent.id).toBe(id);
+    expect(agent.name).toBe("cli-spawn");
+  });
+
+  test("passes the prompt, --env, --cwd, provider, model and the args after -- to the agent", async () => {
+    const dir = realpathSync(tempDir());
+    const id = await spawnFake(
+      "--env",
+      "GREETING=hi",
+      "--env",
+      "EQUATION=a=b",
+      "--cwd",
+      dir,
+      "--provider",
+      "prov",
+      "--model",
+      "mod",
+      "ARGV",
+      "please",
+      "--",
+      "--extra",
+      "one",
+    );
+    await waitForTurns(id, 1);
+    const messages = await daemon.api<{ role: string; content: string }[]>(
+      `/agents/${id}/messages`,
+    );
+    expect(messages.body[0]?.content).toBe("ARGV please");
+    const seen = JSON.parse(messages.body[1]?.content ?? "{}");
+    expect(seen.argv).toEqual(["--provider", "prov", "--model", "mod", "--json", "--extra", "one"]);
+    expect(seen.cwd).toBe(dir);
+    expect(seen.env.GREETING).toBe("hi");
+    expect(seen.env.EQUATION).toBe("a=b");
+  });
+
+  test("--cwd defaults to the directory the CLI runs in", async () => {
+    const dir = realpathSync(tempDir());
+    const { stdout, code } = await agentd(["spawn", "--command", FAKE_AGENT], { cwd: dir });
+    expect(code).toBe(0);
+    expect((await showJson(stdout.trim())).cwd).toBe(dir);
+  });
+
+  test("--env without NAME=VALUE is a usage error (exit 2)", async () => {
+    const { stderr, code } = await agentd(["spawn", "--env", "BAD"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--env takes NAME=VALUE, got "BAD"');
+  });
+
+  test("--json prints the created agent as the server returns it", async () => {
+    const { stdout, code } = await agentd(["spawn", "--json", "--command", FAKE_AGENT]);
+    expect(code).toBe(0);
+    const agent = JSON.parse(stdout) as AgentJson;
+    expect(agent.status).toBe("idle");
+    expect(agent.mode).toBe("run");
+  });
+
+  test("a request the server rejects prints its message and exits 1", async () => {
+    const { stderr, code } = await agentd(["spawn", "--command", "/no/such/agent"]);
+    expect(code).toBe(1);
+    expect(stderr).toBe('agentd: agent command "/no/such/agent" does not exist\n');
+  });
+});
+
+describe("a session through the CLI", () => {
+  let id: string;
+
+  beforeAll(async () => {
+    id = await spawnFake("--name", "session", "first");
+    await waitForTurns(id, 1);
+  });
+
+  test("send starts a turn and prints its id; the answer becomes the summary", async () => {
+    const { stdout, code } = await agentd(["send", id, "second", "prompt"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^turn-\S+\n$/);
+    const agent = await waitForTurns(id, 2);
+    expect(agent.summary).toBe("echo: second prompt");
+  });
+
+  test("send --json prints the server's answer", async () => {
+    const { stdout, code } = await agentd(["send", "--json", id, "third"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ status: "sent", turn_id: expect.any(String) });
+    await waitForTurns(id, 3);
+  });
+
+  test("ls prints an aligned table with status, mode, turns and cost", async () => {
+    const { stdout, code } = await agentd(["ls"]);
+    expect(code).toBe(0);
+    const [header, ...rows] = stdout.trimEnd().split("\n");
+    expect(header).toMatch(/^ID\s+STATUS\s+MODE\s+TURNS\s+COST\s+TITLE\/SUMMARY$/);
+    const row = rows.find((line) => line.startsWith(`${id} `));
+    expect(row).toMatch(new RegExp(`^${id}\\s+idle\\s+run\\s+3\\s+\\$0\\.0450\\s+\\S`));
+    expect(row?.indexOf("idle")).toBe(header?.indexOf("STATUS"));
+  });
+
+  test("ls --status and --mode filter, and --json prints the server's list", async () => {
+    const idle = await agentd(["ls", "--json", "--status", "idle", "--mode", "run"]);
+    expect(idle.code).toBe(0);
+    expect((JSON.parse(idle.stdout) as AgentJson[]).map((agent) => agent.id)).toContain(id);
+    const stopped = await agentd(["ls", "--json", "--status", "stopped"]);
+    expect((JSON.parse(stopped.stdout) as AgentJson[]).map((agent) => agent.id)).not.toContain(id);
+  });
+
+  test("show prints one field per line, with cost in dollars and the summary", async () => {
+    const { stdout, code } = await agentd(["show", id]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^id: +${id}$`, "m"));
+    expect(stdout).toMatch(/^status: +idle$/m);
+    expect(stdout).toMatch(/^turns: +3$/m);
+    expect(stdout).toMatch(/^cost: +\$0\.0450$/m);
+    expect(stdout).toMatch(/^summary: +echo: third$/m);
+  });
+
+  test("logs prints the agent's raw log, and --tail only its last lines", async () => {
+    const all = await agentd(["logs", id]);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('"response":"echo: third"');
+    const tail = await agentd(["logs", id, "--tail", "1"]);
+    expect(tail.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(all.stdout.endsWith(tail.stdout)).toBe(true);
+  });
+
+  test("stop ends the agent and prints its new status", async () => {
+    const { stdout, code } = await agentd(["stop", id, "--grace", "2000"]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${id} stopped\n`);
+    const again = await agentd(["send", id, "hello?"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`agentd: agent ${id} is stopped`);
+  });
+
+  test("rm removes the agent; it is unknown afterwards", async () => {
+    const { stdout, code } = await agentd(["rm", id]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${id} removed\n`);
+    const show = await agentd(["show", id]);
+    expect(show.code).toBe(1);
+  });
+});
+
+describe("failures", () => {
+  test("an unknown agent id prints the server's 404 message and exits 1", async () => {
+    for (const args of [
+      ["show", "nope"],
+      ["send", "nope", "hi"],
+      ["stop", "nope"],
+      ["logs", "nope"],
+    ]) {
+      const { stdout, stderr, code } = await agentd(args);
+      expect(code).toBe(1);
+      expect(stdout).toBe("");
+      expect(stderr).toBe('agentd: no agent "nope"\n');
+    }
+  });
+
+  test("a daemon that cannot be reached exits 1 with a message naming its URL", async () => {
+    const url = "http://127.0.0.1:1";
+    const { stderr, code } = await runCli(["ls"], { env: { AGENTD_URL: url } });
+    expect(code).toBe(1);
+    expect(stderr).toStartWith(`agentd: cannot reach the agentd daemon at ${url} `);
+  });
+
+  test("--url beats AGENTD_URL", async () => {
+    const { code } = await runCli(["ls", "--url", daemon.url], {
+      env: { AGENTD_URL: "http://127.0.0.1:1" },
+    });
+    expect(code).toBe(0);
+  });
+
+  test("a missing ID or a non-numeric --tail is a usage error (exit 2)", async () => {
+    expect((await agentd(["show"])).code).toBe(2);
+    expect((await agentd(["send", "only-an-id"])).code).toBe(2);
+    const tail = await agentd(["logs", "x", "--tail", "ten"]);
+    expect(tail.code).toBe(2);
+    expect(tail.stderr).toContain('--tail must be a whole number, got "ten"');
+  });
+});
+
+describe("with a token", () => {
+  test("AGENTD_TOKEN is sent as a bearer token; without it the server's 401 message is shown", async () => {
+    const guarded = await startDaemon({ args: ["--token", "s3cret"] });
+    const withToken = await runCli(["ls"], {
+      env: { AGENTD_URL: guarded.url, AGENTD_TOKEN: "s3cret" },
+    });
+    expect(withToken.code).toBe(0);
+    const without = await runCli(["ls"], { env: { AGENTD_URL: guarded.url } });
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain("agentd: missing or wrong bearer token");
+  });
+});
