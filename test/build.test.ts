@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
+import { spawnFake } from "./helpers/agents.ts";
 import { REPO_ROOT, startDaemon, stopAllDaemons } from "./helpers/daemon.ts";
 import { tempDir } from "./helpers/tmp.ts";
+import { processGone, waitFor } from "./helpers/wait.ts";
 
 afterAll(stopAllDaemons);
 
@@ -52,5 +54,13 @@ describe("compiled binary", () => {
     const health = await daemon.api<{ ok: boolean }>("/health");
     expect(health.body.ok).toBe(true);
     expect(await daemon.stop()).toBe(0);
+  });
+
+  test("its agents do not outlive it when it is killed", async () => {
+    const daemon = await startDaemon({ command: [binary] });
+    const agent = await spawnFake(daemon);
+    expect(processGone(agent.pid as number)).toBe(false);
+    await daemon.stop("SIGKILL");
+    await waitFor("the agent to die with the daemon", () => processGone(agent.pid as number));
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
+import { statSync } from "node:fs";
+import { daemonPaths, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
 
 afterAll(stopAllDaemons);
 
@@ -14,6 +15,15 @@ describe("daemon HTTP basics", () => {
     expect(typeof health.body.uptime_s).toBe("number");
     expect(await daemon.stop("SIGTERM")).toBe(0);
     expect(daemon.stderr()).toContain("GET /health 200");
+  });
+
+  test("creates its state directories owner-only", async () => {
+    const daemon = await startDaemon();
+    const paths = daemonPaths(daemon.home);
+    for (const dir of [paths.logRoot, paths.workspace, paths.stateDir]) {
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+    }
+    expect(statSync(paths.db).mode & 0o777).toBe(0o600);
   });
 
   test("exits 0 on SIGINT too", async () => {
