@@ -1,4 +1,5 @@
-import { homedir, userInfo } from "node:os";
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 
 /**
@@ -90,7 +91,7 @@ export interface ConfigSources {
   uid: number;
   home: string;
   cwd: string;
-  /** Login name; without it, $USER. */
+  /** Login name, when known. */
   user?: string | undefined;
 }
 
@@ -161,20 +162,21 @@ export function resolveConfig(sources: ConfigSources): Config {
     systemdUserDir: join(configHome, "systemd/user"),
     persistentConfigDir: join(configHome, "agentd"),
     systemctlEnv: systemctlEnvironment(env, sources.home),
-    lingerFile: lingerFile(env, sources.user ?? nonEmpty(env.USER)),
+    lingerFile: lingerFile(env, sources.user),
     isRoot,
   };
 }
 
 /** Resolve from this process's own flags, environment and user. */
 export function loadConfig(flags: SettingFlags): Config {
+  const uid = process.getuid?.() ?? 1000;
   return resolveConfig({
     flags,
     env: process.env,
-    uid: process.getuid?.() ?? 1000,
+    uid,
     home: process.env.HOME || homedir(),
     cwd: process.cwd(),
-    user: loginName(),
+    user: loginName(process.env, uid),
   });
 }
 
@@ -239,18 +241,27 @@ function titleEndpoint(env: Record<string, string | undefined>): TitleEndpoint |
   return { url, model, key: nonEmpty(env.AGENTD_TITLE_KEY) };
 }
 
-function loginName(): string | undefined {
+/**
+ * $USER, else the passwd entry of this uid. (os.userInfo() answers "unknown" under Bun on some
+ * machines, so it is not asked.)
+ */
+function loginName(env: Record<string, string | undefined>, uid: number): string | undefined {
+  const fromEnv = nonEmpty(env.USER) ?? nonEmpty(env.LOGNAME);
+  if (fromEnv) return fromEnv;
   try {
-    return userInfo().username;
+    const entry = readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .map((line) => line.split(":"))
+      .find((fields) => fields[2] === String(uid));
+    return entry?.[0] || undefined;
   } catch {
-    // A uid without a passwd entry (some containers): fall back to $USER.
     return undefined;
   }
 }
 
 function lingerFile(
   env: Record<string, string | undefined>,
-  user: string | null | undefined,
+  user: string | undefined,
 ): string | null {
   if (!user) return null;
   return join(nonEmpty(env.AGENTD_LINGER_DIR) ?? DEFAULT_LINGER_DIR, user);

@@ -6,6 +6,7 @@ import { TurnWaiters } from "./agents/waiters.ts";
 import type { Config } from "./config.ts";
 import { EventBus } from "./events/bus.ts";
 import { log } from "./log.ts";
+import { lingerWarning } from "./persistent/linger.ts";
 import { createApp } from "./server/app.ts";
 import { type Listener, listen } from "./server/listen.ts";
 import { updateAgent } from "./store/agents.ts";
@@ -45,7 +46,12 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     startedAt: Date.now(),
     agents,
     events: bus,
-    warnings: () => [],
+    warnings: () => {
+      // Lingering matters only once there are agents that should outlive a login session.
+      if (agents.list({ mode: "persistent" }).length === 0) return [];
+      const warning = lingerWarning(config.lingerFile);
+      return warning === null ? [] : [warning];
+    },
   });
   let listener: Listener;
   try {

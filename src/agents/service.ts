@@ -5,11 +5,13 @@ import type { Config } from "../config.ts";
 import { BadRequestError, ConflictError, errorMessage, NotFoundError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import { log } from "../log.ts";
+import { PersistentAgents } from "../persistent/manager.ts";
 import type { ProtocolDriver } from "../protocols/events.ts";
 import { PROTOCOL_NAMES, protocolDriver } from "../protocols/index.ts";
 import {
   type AgentFilter,
   type AgentMode,
+  type AgentPatch,
   type AgentRecord,
   type AgentStatus,
   countAgentsByStatus,
@@ -18,6 +20,8 @@ import {
   insertAgent,
   LIVE_STATUSES,
   listAgents,
+  type NewAgent,
+  updateAgent,
 } from "../store/agents.ts";
 import { listMessages, type MessageRecord } from "../store/messages.ts";
 import { nowIso } from "../store/time.ts";
@@ -60,6 +64,29 @@ export interface CreateAgentInput {
   env?: Record<string, string> | undefined;
   webhook?: string | undefined;
   turn_envelope?: boolean | undefined;
+  /** Persistent agents only: false creates it stopped. */
+  start?: boolean | undefined;
+}
+
+/** Config that can change after creation; null clears an optional field. */
+export interface PatchAgentInput {
+  provider?: string | undefined;
+  model?: string | undefined;
+  thinking?: string | null | undefined;
+  extra_args?: string[] | undefined;
+  env?: Record<string, string> | undefined;
+  webhook?: string | null | undefined;
+}
+
+export interface PatchResult {
+  agent: AgentRecord;
+  /** True when the agent runs with the old config until it is restarted. */
+  restart_required: boolean;
+}
+
+/** `force`: overwrite persistent agents' generated files even where they were edited by hand. */
+export interface WriteOptions {
+  force?: boolean | undefined;
 }
 
 export interface SendInput {
@@ -92,6 +119,7 @@ export class AgentService {
   private readonly waiters: TurnWaiters;
   private readonly bus: EventBus;
   readonly runs: RunSupervisor;
+  readonly persistent: PersistentAgents;
 
   constructor(deps: ServiceDeps) {
     this.config = deps.config;
@@ -104,6 +132,11 @@ export class AgentService {
         for (const event of events) this.state.apply(agentId, event);
       },
       exited: (agentId, result) => this.runExited(agentId, result),
+    });
+    this.persistent = new PersistentAgents({
+      config: deps.config,
+      db: deps.db,
+      state: deps.state,
     });
   }
 
@@ -121,24 +154,73 @@ export class AgentService {
     return agent;
   }
 
-  async create(input: CreateAgentInput): Promise<AgentRecord> {
+  async create(input: CreateAgentInput, options: WriteOptions = {}): Promise<AgentRecord> {
     const mode = input.mode ?? "run";
-    if (mode !== "run") throw new BadRequestError(`mode "${mode}" is not supported yet`);
+    const agent =
+      mode === "persistent" ? await this.createPersistent(input, options) : this.createRun(input);
+    if (input.prompt !== undefined) await this.sendInitialPrompt(agent.id, input.prompt);
+    return this.get(agent.id);
+  }
+
+  private createRun(input: CreateAgentInput): AgentRecord {
     const name = input.name === undefined ? "agent" : checkName(input.name);
+    const agent = insertAgent(
+      this.db,
+      this.newAgent(input, {
+        id: `${name}-${shortRandom()}`,
+        name,
+        mode: "run",
+        status: "starting",
+      }),
+    );
+    try {
+      this.spawn(agent, this.driver(agent.protocol));
+    } catch (error) {
+      deleteAgent(this.db, agent.id);
+      rmSync(this.logDir(agent.id), { recursive: true, force: true });
+      throw new BadRequestError(`could not start ${agent.command?.[0]}: ${errorMessage(error)}`);
+    }
+    return agent;
+  }
+
+  /** A persistent agent's name is its id, its unit instance and the stem of its files. */
+  private async createPersistent(
+    input: CreateAgentInput,
+    options: WriteOptions,
+  ): Promise<AgentRecord> {
+    if (input.name === undefined) throw new BadRequestError("a persistent agent needs a name");
+    const name = checkName(input.name);
+    const start = input.start ?? true;
+    if (!start && input.prompt !== undefined) {
+      throw new BadRequestError("a prompt needs the agent started; leave out start: false");
+    }
+    const fields = this.newAgent(input, { id: name, name, mode: "persistent", status: "stopped" });
+    const agent = await this.persistent.create(fields, options.force ?? false);
+    if (!start) return agent;
+    try {
+      return await this.persistent.start(agent.id, options.force ?? false);
+    } catch (error) {
+      await this.remove(agent.id).catch((cleanup) => {
+        log.warn(`${agent.id}: cleaning up after a failed start failed: ${errorMessage(cleanup)}`);
+      });
+      throw error;
+    }
+  }
+
+  /** The validated record of a new agent, whatever its mode. */
+  private newAgent(
+    input: CreateAgentInput,
+    identity: Pick<NewAgent, "id" | "name" | "mode" | "status">,
+  ): NewAgent {
     const protocol = input.protocol ?? "omni";
-    const driver = this.driver(protocol);
+    this.driver(protocol);
     if (input.webhook !== undefined) checkWebhook(input.webhook);
     if (input.prompt !== undefined) checkPrompt(input.prompt, "prompt");
     const cwd = checkCwd(input.cwd ?? process.cwd());
-    const command = resolveCommand(input.command ?? [this.config.agentCommand], cwd);
-    const id = `${name}-${shortRandom()}`;
-    const agent = insertAgent(this.db, {
-      id,
-      name,
-      mode,
+    return {
+      ...identity,
       protocol,
-      status: "starting",
-      command,
+      command: resolveCommand(input.command ?? [this.config.agentCommand], cwd),
       provider: input.provider ?? DEFAULT_PROVIDER,
       model: input.model ?? DEFAULT_MODEL,
       cwd,
@@ -149,16 +231,7 @@ export class AgentService {
       webhook: input.webhook ?? null,
       turn_envelope: input.turn_envelope ?? true,
       prompt: input.prompt ?? null,
-    });
-    try {
-      this.spawn(agent, driver);
-    } catch (error) {
-      deleteAgent(this.db, id);
-      rmSync(this.logDir(id), { recursive: true, force: true });
-      throw new BadRequestError(`could not start ${command[0]}: ${errorMessage(error)}`);
-    }
-    if (input.prompt !== undefined) await this.sendInitialPrompt(id, input.prompt);
-    return this.get(id);
+    };
   }
 
   /** The agent exists either way; a prompt it could not take is an error on its turn. */
@@ -207,8 +280,9 @@ export class AgentService {
     return turnOutcome(this.turn(id, turnId));
   }
 
-  async start(id: string): Promise<AgentRecord> {
+  async start(id: string, options: WriteOptions = {}): Promise<AgentRecord> {
     const agent = this.get(id);
+    if (agent.mode === "persistent") return this.persistent.start(id, options.force ?? false);
     if (LIVE_STATUSES.includes(agent.status) || agent.status === "stopping") {
       throw new ConflictError(`agent ${id} is already ${agent.status}`);
     }
@@ -223,8 +297,10 @@ export class AgentService {
     return this.get(id);
   }
 
+  /** Persistent agents stop within their unit's TimeoutStopSec; graceMs applies to runs. */
   async stop(id: string, graceMs?: number): Promise<AgentRecord> {
     const agent = this.get(id);
+    if (agent.mode === "persistent") return this.persistent.stop(id);
     const run = this.runs.get(id);
     if (!run) return agent;
     if (agent.status !== "stopping") this.state.setStatus(id, "stopping");
@@ -232,14 +308,40 @@ export class AgentService {
     return this.get(id);
   }
 
-  async restart(id: string, graceMs?: number): Promise<AgentRecord> {
+  async restart(id: string, graceMs?: number, options: WriteOptions = {}): Promise<AgentRecord> {
+    if (this.get(id).mode === "persistent") {
+      return this.persistent.restart(id, options.force ?? false);
+    }
     await this.stop(id, graceMs);
     return this.start(id);
   }
 
+  /**
+   * Change an agent's config. A running agent keeps its old config until it is restarted;
+   * a persistent agent's env file is rewritten at once (never over a hand edit, unless forced).
+   */
+  async patch(
+    id: string,
+    input: PatchAgentInput,
+    options: WriteOptions = {},
+  ): Promise<PatchResult> {
+    const agent = this.get(id);
+    const changes = checkPatch(input);
+    if (agent.mode === "persistent") {
+      this.persistent.rewrite({ ...agent, ...changes }, options.force ?? false);
+    }
+    const updated = updateAgent(this.db, id, changes) ?? this.get(id);
+    const relaunch = LAUNCH_FIELDS.some(
+      (field) =>
+        field in changes && JSON.stringify(agent[field]) !== JSON.stringify(updated[field]),
+    );
+    return { agent: updated, restart_required: relaunch && LIVE_STATUSES.includes(agent.status) };
+  }
+
   async remove(id: string): Promise<void> {
-    this.get(id);
-    await this.stop(id);
+    const agent = this.get(id);
+    if (agent.mode === "persistent") await this.persistent.remove(id);
+    else await this.stop(id);
     deleteAgent(this.db, id);
     this.state.forget(id);
     this.bus.forget(id);
@@ -287,9 +389,11 @@ export class AgentService {
 
   /**
    * At start-up: runs recorded as alive belonged to a daemon that is gone, and their processes
-   * died with it. They are marked lost, and their open turns closed.
+   * died with it. They are marked lost, and their open turns closed. Persistent agents outlived
+   * it: they are followed on from where it stopped.
    */
   recover(): void {
+    this.persistent.recover();
     for (const agent of listAgents(this.db, { mode: "run" })) {
       if (!LIVE_STATUSES.includes(agent.status) && agent.status !== "stopping") continue;
       this.state.closeTurns(agent.id, "error", "the daemon stopped while this turn was running");
@@ -301,8 +405,9 @@ export class AgentService {
     }
   }
 
-  /** Stop every run within one grace period. */
+  /** Stop every run within one grace period; persistent agents keep running under systemd. */
   async shutdown(): Promise<void> {
+    this.persistent.shutdown();
     await this.runs.stopAll(this.config.stopGraceMs);
   }
 
@@ -340,12 +445,13 @@ export class AgentService {
   }
 
   private async deliver(agent: AgentRecord, turn: TurnRecord): Promise<void> {
-    const run = this.runs.get(agent.id);
-    if (!run) throw new Error("its process is not running");
     const bytes = this.driver(agent.protocol).encodePrompt(
       { turn_id: turn.id, input: turn.input, metadata: turn.metadata },
       agent.turn_envelope,
     );
+    if (agent.mode === "persistent") return this.persistent.deliver(agent, bytes);
+    const run = this.runs.get(agent.id);
+    if (!run) throw new Error("its process is not running");
     await run.write(bytes);
   }
 
@@ -371,6 +477,22 @@ export class AgentService {
   private logDir(id: string): string {
     return join(this.config.logRoot, id);
   }
+}
+
+/** Config the agent process is started with: changing it needs a restart. */
+const LAUNCH_FIELDS = ["provider", "model", "thinking", "extra_args", "env"] as const;
+
+function checkPatch(input: PatchAgentInput): AgentPatch {
+  const changes: AgentPatch = {};
+  if (input.provider !== undefined) changes.provider = input.provider;
+  if (input.model !== undefined) changes.model = input.model;
+  if (input.thinking !== undefined) changes.thinking = input.thinking;
+  if (input.extra_args !== undefined) changes.extra_args = checkArgs(input.extra_args);
+  if (input.env !== undefined) changes.env = checkEnv(input.env);
+  if (input.webhook !== undefined) {
+    changes.webhook = input.webhook === null ? null : checkWebhook(input.webhook);
+  }
+  return changes;
 }
 
 function turnOutcome(turn: TurnRecord): SendResult {

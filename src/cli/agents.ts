@@ -4,6 +4,7 @@ import { UsageError, wholeNumber } from "./args.ts";
 import { clientFrom, JSON_FLAG, URL_FLAG } from "./client.ts";
 import { defineCommand } from "./command.ts";
 import { printJson } from "./output.ts";
+import { copyToStdout } from "./stream.ts";
 
 /** The agent commands: each is one HTTP request to the daemon, printed for people or as JSON. */
 
@@ -85,26 +86,6 @@ export const showCommand = defineCommand({
   },
 });
 
-export const sendCommand = defineCommand({
-  name: "send",
-  summary: "send a prompt to an agent (starts a turn)",
-  synopsis: "send ID MESSAGE...",
-  description: "The words of MESSAGE are joined with spaces. Prints the new turn's id.",
-  flags: { ...URL_FLAG, ...JSON_FLAG },
-  async run({ flags, positionals }) {
-    const [id, ...words] = positionals;
-    if (id === undefined || words.length === 0) throw new UsageError("expected ID and MESSAGE");
-    const result = await clientFrom(flags).json<{ turn_id: string }>(
-      "POST",
-      `${agentPath(id)}/send`,
-      { body: { message: words.join(" ") } },
-    );
-    if (flags.json) printJson(result);
-    else process.stdout.write(`${result.turn_id}\n`);
-    return 0;
-  },
-});
-
 export const stopCommand = defineCommand({
   name: "stop",
   summary: "stop an agent: SIGTERM, then SIGKILL after a grace period",
@@ -144,21 +125,30 @@ export const rmCommand = defineCommand({
 
 export const logsCommand = defineCommand({
   name: "logs",
-  summary: "print an agent's raw log",
-  synopsis: "logs ID [--tail N]",
+  summary: "print an agent's raw log; -f follows it as it grows",
+  synopsis: "logs ID [--tail N] [-f]",
+  description: "With -f, the log is printed as it grows, until the agent stops.",
   flags: {
     tail: { kind: "string", value: "N", help: "only the last N lines" },
+    follow: { kind: "boolean", short: "f", help: "keep printing what is appended" },
     ...URL_FLAG,
   },
   async run({ flags, positionals }) {
     const id = agentId(positionals);
-    const query = { tail: flags.tail === undefined ? undefined : wholeNumber("tail", flags.tail) };
-    process.stdout.write(await clientFrom(flags).text("GET", `${agentPath(id)}/logs`, { query }));
+    const query = {
+      tail: flags.tail === undefined ? undefined : wholeNumber("tail", flags.tail),
+      follow: flags.follow ? 1 : undefined,
+    };
+    const response = await clientFrom(flags).request("GET", `${agentPath(id)}/logs`, {
+      query,
+      mayIdle: flags.follow,
+    });
+    await copyToStdout(response);
     return 0;
   },
 });
 
-function agentPath(id: string): string {
+export function agentPath(id: string): string {
   return `/agents/${encodeURIComponent(id)}`;
 }
 

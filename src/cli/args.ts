@@ -92,6 +92,15 @@ export function wholeNumber(flag: string, value: string): number {
   return number;
 }
 
+/** A flag value in seconds, fractions allowed (`0.5`), as whole milliseconds. */
+export function secondsAsMs(flag: string, value: string): number {
+  const ms = Math.round(Number(value) * 1000);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !Number.isSafeInteger(ms)) {
+    throw new UsageError(`--${flag} must be a number of seconds, got "${value}"`);
+  }
+  return ms;
+}
+
 export function formatFlags(specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
     const short = spec.short ? `-${spec.short}, ` : "";

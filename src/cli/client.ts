@@ -18,6 +18,11 @@ type Query = Record<string, string | number | undefined>;
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
+  /**
+   * The answer may rightly stay silent for long (a wait for a turn, a followed log): no idle
+   * deadline, where fetch would otherwise give up after five quiet minutes.
+   */
+  mayIdle?: boolean;
 }
 
 /**
@@ -41,6 +46,7 @@ export class DaemonClient {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        timeout: !options.mayIdle,
       });
     } catch (error) {
       throw new CommandFailure(
@@ -53,10 +59,6 @@ export class DaemonClient {
 
   async json<T>(method: string, path: string, options?: RequestOptions): Promise<T> {
     return (await this.request(method, path, options)).json() as Promise<T>;
-  }
-
-  async text(method: string, path: string, options?: RequestOptions): Promise<string> {
-    return (await this.request(method, path, options)).text();
   }
 
   private address(path: string, query: Query = {}): string {

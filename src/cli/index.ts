@@ -2,7 +2,6 @@ import {
   logsCommand,
   lsCommand,
   rmCommand,
-  sendCommand,
   showCommand,
   spawnCommand,
   stopCommand,
@@ -11,7 +10,9 @@ import { type ParsedArgs, parseArgs, UsageError } from "./args.ts";
 import { type Command, CommandFailure, commandUsage, generalUsage } from "./command.ts";
 import { daemonCommand } from "./daemon.ts";
 import { echoAgentCommand } from "./echo-agent.ts";
+import { eventsCommand } from "./events.ts";
 import { templateCommand } from "./template.ts";
+import { attachCommand, sendCommand } from "./turns.ts";
 import { versionCommand } from "./version.ts";
 
 const COMMANDS: readonly Command[] = [
@@ -20,9 +21,11 @@ const COMMANDS: readonly Command[] = [
   lsCommand,
   showCommand,
   sendCommand,
+  attachCommand,
   stopCommand,
   rmCommand,
   logsCommand,
+  eventsCommand,
   echoAgentCommand,
   versionCommand,
   templateCommand,

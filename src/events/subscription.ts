@@ -9,6 +9,8 @@ export interface SubscriptionOptions {
   agentId?: string | undefined;
   /** Deliver events with seq greater than this. */
   after: number;
+  /** False: end once the stored events are delivered, for readers that want no live ones. */
+  follow?: boolean;
   /** Live events held for a subscriber that is not reading; past this it is cut off. */
   maxBuffered: number;
   /** Called once when the subscriber is cut off for falling too far behind. */
@@ -55,6 +57,10 @@ export class EventSubscription {
         });
         if (page.length > 0) return this.deliver(page);
         this.replaying = false;
+        if (this.options.follow === false) {
+          this.close();
+          return [];
+        }
       }
       const fresh = this.buffer.filter((event) => event.seq > this.cursor);
       this.buffer = [];

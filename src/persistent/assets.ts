@@ -19,13 +19,23 @@ export interface GeneratedFile {
 /** The unit template and exec script every persistent agent shares. */
 export function sharedFiles(config: Config): GeneratedFile[] {
   return [
-    { path: agentUnitPath(config), content: renderAsset("agentd-agent@.service", config), mode: 0o644 },
+    {
+      path: agentUnitPath(config),
+      content: renderAsset("agentd-agent@.service", config),
+      mode: 0o644,
+    },
     { path: agentExecPath(config), content: renderAsset("agent-exec.sh", config), mode: 0o755 },
   ];
 }
 
+/** The parts of an agent its env file is made of. */
+export type EnvFileAgent = Pick<
+  AgentRecord,
+  "name" | "provider" | "model" | "cwd" | "thinking" | "command" | "extra_args" | "env"
+>;
+
 /** One agent's env file, owner-only: it may hold secrets passed in the agent's env. */
-export function agentEnvFile(config: Config, agent: AgentRecord): GeneratedFile {
+export function agentEnvFile(config: Config, agent: EnvFileAgent): GeneratedFile {
   const content = renderEnvFile({
     name: agent.name,
     version: VERSION,
@@ -48,7 +58,9 @@ export function renderAsset(name: TemplateName, config: Config): string {
     ENV_DIR: unitPath(config.persistentConfigDir),
     EXEC_START: execWord(agentExecPath(config)),
     STATE_DIR: unitPath(config.stateDir),
-    PATH_ENVIRONMENT: unitWord(`PATH=${config.systemctlEnv.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`),
+    PATH_ENVIRONMENT: unitWord(
+      `PATH=${config.systemctlEnv.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`,
+    ),
     RESTART_SEC: String(RESTART_SEC),
     TIMEOUT_STOP_SEC: String(TIMEOUT_STOP_SEC),
     BINARY: selfCommand().map(unitPath).join(" "),

@@ -75,7 +75,9 @@ export class EventsFollower {
 
   /** The file is shorter than what was read: it was truncated or replaced. */
   private restartFromTop(size: number): void {
-    log.warn(`${this.path} shrank to ${size} bytes below offset ${this.offset}; reading it again from the start`);
+    log.warn(
+      `${this.path} shrank to ${size} bytes below offset ${this.offset}; reading it again from the start`,
+    );
     this.offset = 0;
     this.pendingBytes = 0;
     this.splitter = this.newSplitter();
@@ -91,7 +93,10 @@ export class EventsFollower {
       oversize: (head, totalBytes) => {
         this.lineDone(totalBytes);
         this.agentLog.write("", head);
-        this.agentLog.write("", `[agentd: line of ${totalBytes} bytes cut to ${head.length}; not parsed]`);
+        this.agentLog.write(
+          "",
+          `[agentd: line of ${totalBytes} bytes cut to ${head.length}; not parsed]`,
+        );
         this.batch.push({ kind: "oversize", totalBytes });
       },
     });

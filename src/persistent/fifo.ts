@@ -67,7 +67,9 @@ async function writeFully(fd: number, bytes: Uint8Array): Promise<void> {
       if (code === "EPIPE") throw new Error(NO_READER);
       if (code !== "EAGAIN") throw error;
       if (Date.now() - lastProgress > STALL_MS) {
-        throw new Error(`agent stopped reading its prompt after ${offset} of ${bytes.length} bytes`);
+        throw new Error(
+          `agent stopped reading its prompt after ${offset} of ${bytes.length} bytes`,
+        );
       }
       await Bun.sleep(delay);
       delay = Math.min(delay * 2, 50);

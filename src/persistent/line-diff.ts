@@ -6,7 +6,9 @@ export function lineDiff(before: string, after: string, labels: [string, string]
   const a = splitLines(before);
   const b = splitLines(after);
   // common[i][j]: length of the longest common subsequence of a[i..] and b[j..].
-  const common = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  const common = Array.from({ length: a.length + 1 }, () =>
+    new Array<number>(b.length + 1).fill(0),
+  );
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
       const row = common[i] as number[];
@@ -21,7 +23,9 @@ export function lineDiff(before: string, after: string, labels: [string, string]
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) {
-      out.push(` ${a[i++]}`);
+      out.push(` ${a[i]}`);
+      i++;
+      j++;
     } else if (i < a.length && (j === b.length || dropsLess(common, i, j))) {
       out.push(`-${a[i++]}`);
     } else {

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { basename } from "node:path";
 
 /**
  * Without lingering, systemd stops a user's units when their last session ends: persistent
@@ -10,6 +11,6 @@ export function lingerWarning(lingerFile: string | null): string | null {
     return "cannot tell whether lingering is enabled (unknown user name): persistent agents may stop at logout; enable it with `loginctl enable-linger`";
   }
   if (existsSync(lingerFile)) return null;
-  const user = lingerFile.split("/").at(-1);
+  const user = basename(lingerFile);
   return `lingering is not enabled for ${user} (${lingerFile} is missing): persistent agents stop when ${user} logs out; enable it with \`loginctl enable-linger ${user}\``;
 }

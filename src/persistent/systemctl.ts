@@ -81,7 +81,8 @@ export class Systemctl {
       proc.exited,
     ]);
     if (code !== 0) {
-      const reason = stderr.trim() || (proc.signalCode ? `killed by ${proc.signalCode}` : `exit ${code}`);
+      const reason =
+        stderr.trim() || (proc.signalCode ? `killed by ${proc.signalCode}` : `exit ${code}`);
       throw new SystemctlError(`systemctl --user ${args.join(" ")} failed: ${reason}`);
     }
     return stdout;

@@ -7,9 +7,17 @@ import { isOn, QueryFlag } from "./query.ts";
 import { AgentSchema, agentView, TurnSchema, turnView } from "./views.ts";
 
 const IdParams = t.Object({ id: t.String() });
-const GraceQuery = t.Object({
-  grace_ms: t.Optional(t.Numeric({ minimum: 0, maximum: 3_600_000 })),
-});
+const GraceMs = t.Optional(t.Numeric({ minimum: 0, maximum: 3_600_000 }));
+const GraceQuery = t.Object({ grace_ms: GraceMs });
+/** `?force=1`: overwrite persistent agents' generated files even where edited by hand. */
+const Force = t.Optional(
+  t.Union([t.Literal("1"), t.Literal("true"), t.Literal("0"), t.Literal("false")]),
+);
+const ForceQuery = t.Object({ force: Force });
+
+function forced(query: { force?: string | undefined }) {
+  return { force: query.force === "1" || query.force === "true" };
+}
 
 const CreateBody = t.Object(
   {
@@ -27,6 +35,18 @@ const CreateBody = t.Object(
     webhook: t.Optional(t.String()),
     turn_envelope: t.Optional(t.Boolean()),
     start: t.Optional(t.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const PatchBody = t.Object(
+  {
+    provider: t.Optional(t.String({ minLength: 1 })),
+    model: t.Optional(t.String({ minLength: 1 })),
+    thinking: t.Optional(t.Union([t.String(), t.Null()])),
+    extra_args: t.Optional(t.Array(t.String())),
+    env: t.Optional(t.Record(t.String(), t.String())),
+    webhook: t.Optional(t.Union([t.String(), t.Null()])),
   },
   { additionalProperties: false },
 );
@@ -59,12 +79,12 @@ export function agentRoutes(ctx: AppContext) {
   return new Elysia({ prefix: "/agents", tags: ["agents"] })
     .post(
       "/",
-      async ({ body, set }) => {
-        const agent = await agents.create(body);
+      async ({ body, query, set }) => {
+        const agent = await agents.create(body, forced(query));
         set.status = 201;
         return agentView(agent);
       },
-      { body: CreateBody, detail: { summary: "Create and start an agent" } },
+      { body: CreateBody, query: ForceQuery, detail: { summary: "Create and start an agent" } },
     )
     .get("/", ({ query }) => agents.list(query).map(agentView), {
       query: t.Object({
@@ -79,17 +99,39 @@ export function agentRoutes(ctx: AppContext) {
       response: AgentSchema,
       detail: { summary: "One agent" },
     })
+    .patch(
+      "/:id",
+      async ({ params, body, query }) => {
+        const result = await agents.patch(params.id, body, forced(query));
+        return { agent: agentView(result.agent), restart_required: result.restart_required };
+      },
+      {
+        params: IdParams,
+        body: PatchBody,
+        query: ForceQuery,
+        response: t.Object({ agent: AgentSchema, restart_required: t.Boolean() }),
+        detail: {
+          summary:
+            "Change config; persistent agents' files are rewritten, and a restart applies it",
+        },
+      },
+    )
     .post("/:id/send", ({ params, body }) => agents.send(params.id, body), {
       params: IdParams,
       body: SendBody,
       response: SendResponse,
       detail: { summary: "Send a prompt (a turn); with wait, answer when the turn ends" },
     })
-    .post("/:id/start", async ({ params }) => agentView(await agents.start(params.id)), {
-      params: IdParams,
-      response: AgentSchema,
-      detail: { summary: "Start a stopped agent" },
-    })
+    .post(
+      "/:id/start",
+      async ({ params, query }) => agentView(await agents.start(params.id, forced(query))),
+      {
+        params: IdParams,
+        query: ForceQuery,
+        response: AgentSchema,
+        detail: { summary: "Start a stopped agent" },
+      },
+    )
     .post(
       "/:id/stop",
       async ({ params, query }) => agentView(await agents.stop(params.id, query.grace_ms)),
@@ -102,10 +144,11 @@ export function agentRoutes(ctx: AppContext) {
     )
     .post(
       "/:id/restart",
-      async ({ params, query }) => agentView(await agents.restart(params.id, query.grace_ms)),
+      async ({ params, query }) =>
+        agentView(await agents.restart(params.id, query.grace_ms, forced(query))),
       {
         params: IdParams,
-        query: GraceQuery,
+        query: t.Object({ grace_ms: GraceMs, force: Force }),
         response: AgentSchema,
         detail: { summary: "Stop, then start" },
       },

@@ -1,29 +1,32 @@
-import { Elysia, t } from "elysia";
+import { Elysia, type Static, t } from "elysia";
 import { BadRequestError } from "../errors.ts";
 import type { AppContext } from "./context.ts";
+import { isOn, QueryFlag } from "./query.ts";
 import { sseResponse } from "./sse.ts";
 
 const StreamQuery = t.Object({
   since: t.Optional(t.Numeric({ minimum: 0 })),
+  follow: t.Optional(QueryFlag),
 });
 
 const STREAM_DETAIL =
-  "Server-Sent Events: `id:` is the event seq, `event:` its type, `data:` JSON. With Last-Event-ID (or ?since=SEQ) stored events after it are replayed first, then live ones.";
+  "Server-Sent Events: `id:` is the event seq, `event:` its type, `data:` JSON. With Last-Event-ID (or ?since=SEQ) stored events after it are replayed first, then live ones; with follow=0 the stream ends after the replay.";
 
 /** Event streams for one agent and for all of them. */
 export function eventRoutes(ctx: AppContext) {
   const stream = (
     agentId: string | undefined,
     headers: Record<string, string | undefined>,
-    since?: number,
+    query: Static<typeof StreamQuery>,
   ) => {
-    const after = resumePoint(headers["last-event-id"], since) ?? ctx.events.latestSeq();
+    const after = resumePoint(headers["last-event-id"], query.since) ?? ctx.events.latestSeq();
+    const follow = query.follow === undefined || isOn(query.follow);
     return sseResponse((onOverflow) =>
-      ctx.events.open({ agentId, after, maxBuffered: ctx.config.sseBuffer, onOverflow }),
+      ctx.events.open({ agentId, after, follow, maxBuffered: ctx.config.sseBuffer, onOverflow }),
     );
   };
   return new Elysia({ tags: ["events"] })
-    .get("/events", ({ headers, query }) => stream(undefined, headers, query.since), {
+    .get("/events", ({ headers, query }) => stream(undefined, headers, query), {
       query: StreamQuery,
       detail: { summary: "Every agent's events, live", description: STREAM_DETAIL },
     })
@@ -31,7 +34,7 @@ export function eventRoutes(ctx: AppContext) {
       "/agents/:id/events",
       ({ params, headers, query }) => {
         ctx.agents.get(params.id);
-        return stream(params.id, headers, query.since);
+        return stream(params.id, headers, query);
       },
       {
         params: t.Object({ id: t.String() }),

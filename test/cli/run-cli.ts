@@ -1,3 +1,4 @@
+import type { Subprocess } from "bun";
 import { MAIN } from "../helpers/daemon.ts";
 
 export interface CliResult {
@@ -13,11 +14,23 @@ export interface CliOptions {
   stdin?: string;
 }
 
+/** A CLI process still running, for commands that stream until stopped. */
+export interface RunningCli {
+  proc: Subprocess;
+  /** What it printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Everything it printed and its exit code, once it has exited. */
+  result(): Promise<CliResult>;
+}
+
 /** Run `agentd ARGS...` from source as a real process and collect what it printed. */
-export async function runCli(
-  args: readonly string[],
-  options: CliOptions = {},
-): Promise<CliResult> {
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, options).result();
+}
+
+/** Start `agentd ARGS...` from source as a real process; what it prints is collected as it comes. */
+export function startCli(args: readonly string[], options: CliOptions = {}): RunningCli {
   const proc = Bun.spawn([process.execPath, MAIN, ...args], {
     stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
     stdout: "pipe",
@@ -25,10 +38,29 @@ export async function runCli(
     cwd: options.cwd,
     env: { ...process.env, AGENTD_URL: undefined, AGENTD_TOKEN: undefined, ...options.env },
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
+  let stdout = "";
+  let stderr = "";
+  const collected = Promise.all([
+    collect(proc.stdout, (text) => {
+      stdout += text;
+    }),
+    collect(proc.stderr, (text) => {
+      stderr += text;
+    }),
   ]);
-  return { stdout, stderr, code };
+  return {
+    proc,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async result() {
+      const code = await proc.exited;
+      await collected;
+      return { stdout, stderr, code };
+    },
+  };
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, onText: (text: string) => void) {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
 }
