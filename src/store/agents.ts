@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { run } from "./sql.ts";
+import { ADD_USAGE_SET, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
 export const AGENT_STATUSES = [
@@ -148,31 +148,13 @@ export function updateAgent(db: Database, id: string, patch: AgentPatch): AgentR
   return getAgent(db, id);
 }
 
-export interface Usage {
-  input_tokens: number;
-  output_tokens: number;
-  cost_micro_usd: number | null;
-}
-
 /** Add usage in one statement, so concurrent updates never lose an increment. */
 export function addAgentUsage(db: Database, id: string, usage: Usage): void {
-  run(
-    db,
-    `UPDATE agents SET
-       input_tokens = input_tokens + $input,
-       output_tokens = output_tokens + $output,
-       cost_micro_usd = CASE WHEN $cost IS NULL THEN cost_micro_usd
-                             ELSE coalesce(cost_micro_usd, 0) + $cost END,
-       updated_at = $now
-     WHERE id = $id`,
-    {
-      id,
-      input: usage.input_tokens,
-      output: usage.output_tokens,
-      cost: usage.cost_micro_usd,
-      now: nowIso(),
-    },
-  );
+  run(db, `UPDATE agents SET ${ADD_USAGE_SET}, updated_at = $now WHERE id = $id`, {
+    id,
+    now: nowIso(),
+    ...usageParams(usage),
+  });
 }
 
 export function incrementAgentTurns(db: Database, id: string): void {

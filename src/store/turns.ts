@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { run } from "./sql.ts";
+import { ADD_USAGE_SET, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
 export const TURN_STATUSES = ["queued", "running", "completed", "error", "cancelled"] as const;
@@ -127,28 +127,12 @@ export function updateTurn(db: Database, agentId: string, turnId: string, patch:
   );
 }
 
-export function addTurnUsage(
-  db: Database,
-  agentId: string,
-  turnId: string,
-  usage: { input_tokens: number; output_tokens: number; cost_micro_usd: number | null },
-): void {
-  run(
-    db,
-    `UPDATE turns SET
-       input_tokens = input_tokens + $input,
-       output_tokens = output_tokens + $output,
-       cost_micro_usd = CASE WHEN $cost IS NULL THEN cost_micro_usd
-                             ELSE coalesce(cost_micro_usd, 0) + $cost END
-     WHERE agent_id = $agent AND id = $turn`,
-    {
-      agent: agentId,
-      turn: turnId,
-      input: usage.input_tokens,
-      output: usage.output_tokens,
-      cost: usage.cost_micro_usd,
-    },
-  );
+export function addTurnUsage(db: Database, agentId: string, turnId: string, usage: Usage): void {
+  run(db, `UPDATE turns SET ${ADD_USAGE_SET} WHERE agent_id = $agent AND id = $turn`, {
+    agent: agentId,
+    turn: turnId,
+    ...usageParams(usage),
+  });
 }
 
 /** Close every open turn of an agent, e.g. when its process is gone. */
