@@ -48,14 +48,6 @@ export function latestEventSeq(db: Database): number {
   return db.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;
 }
 
-export function countEvents(db: Database, agentId: string): number {
-  return (
-    db
-      .query<{ n: number }, [string]>("SELECT count(*) AS n FROM events WHERE agent_id = ?")
-      .get(agentId)?.n ?? 0
-  );
-}
-
 /** Delete the oldest events of an agent beyond `keep`, at most `batch` rows per call. */
 export function pruneEvents(db: Database, agentId: string, keep: number, batch: number): number {
   return run(

@@ -37,16 +37,6 @@ export function dueDeliveries(db: Database, nowMs: number, limit: number): Deliv
     .all(nowMs, limit);
 }
 
-export function nextDeliveryDue(db: Database): number | null {
-  return (
-    db
-      .query<{ due: number | null }, []>(
-        "SELECT min(next_attempt_at) AS due FROM webhook_deliveries WHERE status = 'pending'",
-      )
-      .get()?.due ?? null
-  );
-}
-
 export function markDelivered(db: Database, id: string): void {
   run(
     db,
