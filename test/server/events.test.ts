@@ -8,9 +8,9 @@ import { openDatabase } from "../../src/store/db.ts";
 import { ask, spawnFake, waitForStatus } from "../helpers/agents.ts";
 import { daemonPaths, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { readEvents, type SseEvent } from "../helpers/sse.ts";
+import { sampleAgent } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { sampleAgent } from "../store/db.test.ts";
 
 afterAll(stopAllDaemons);
 

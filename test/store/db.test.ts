@@ -1,31 +1,13 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { getAgent, insertAgent, type NewAgent, updateAgent } from "../../src/store/agents.ts";
+import { getAgent, insertAgent, updateAgent } from "../../src/store/agents.ts";
 import { openDatabase, SCHEMA_VERSION, schemaVersion } from "../../src/store/db.ts";
 import { appendEvent, eventsAfter } from "../../src/store/events.ts";
 import { getWorkspace, insertWorkspace } from "../../src/store/workspaces.ts";
 import { REPO_ROOT } from "../helpers/daemon.ts";
+import { sampleAgent } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
-
-export const sampleAgent = (id: string): NewAgent => ({
-  id,
-  name: "sample",
-  mode: "run",
-  protocol: "omni",
-  status: "pending",
-  command: ["/bin/agent", "--x"],
-  provider: "anthropic",
-  model: "m1",
-  cwd: "/tmp",
-  workspace: null,
-  thinking: null,
-  extra_args: ["a b", "*"],
-  env: { K: "v" },
-  webhook: null,
-  turn_envelope: true,
-  prompt: "hello",
-});
 
 describe("database", () => {
   test("a fresh database reaches the latest schema version with WAL and foreign keys on", () => {
