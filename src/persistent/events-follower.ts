@@ -5,6 +5,7 @@ import { LineSplitter } from "../supervisor/lines.ts";
 import { MAX_LINE_BYTES } from "../supervisor/run.ts";
 
 const READ_BYTES = 1024 * 1024;
+const POLL_BYTES = 16 * READ_BYTES;
 
 /** What a follower hands on: the complete lines read, and the file offset just past them. */
 export type LinesSink = (lines: FollowedLine[], offset: number) => void;
@@ -39,18 +40,22 @@ export class EventsFollower {
     this.agentLog = new AgentLog(logPath);
   }
 
-  /** Read whatever was appended since the last poll and hand on its complete lines. */
+  /**
+   * Read what was appended since the last poll (up to a bound, so a long backlog is taken in
+   * steps without stalling the daemon) and hand on its complete lines.
+   */
   poll(): void {
     const size = fileSize(this.path);
     if (size === null) return;
     if (size < this.offset + this.pendingBytes) this.restartFromTop(size);
     let position = this.offset + this.pendingBytes;
-    if (size <= position) return;
+    const end = Math.min(size, position + POLL_BYTES);
+    if (end <= position) return;
     const fd = openSync(this.path, "r");
     try {
-      const buffer = Buffer.alloc(Math.min(READ_BYTES, size - position));
-      while (position < size) {
-        const length = readSync(fd, buffer, 0, Math.min(buffer.length, size - position), position);
+      const buffer = Buffer.alloc(Math.min(READ_BYTES, end - position));
+      while (position < end) {
+        const length = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position);
         if (length === 0) break;
         position += length;
         this.pendingBytes += length;

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AgentState, CANCELLED_BY_USER } from "../agents/state.ts";
 import type { Config } from "../config.ts";
-import { ConflictError, errorMessage } from "../errors.ts";
+import { ConflictError, errorMessage, NotFoundError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { AgentEvent, ProtocolDriver } from "../protocols/events.ts";
 import { protocolDriver } from "../protocols/index.ts";
@@ -53,6 +53,8 @@ export class PersistentAgents {
   private readonly followers = new Map<string, EventsFollower>();
   /** Agents with a start, stop, restart or removal under way: polls leave them alone. */
   private readonly busy = new Set<string>();
+  /** Agents seen dead and waiting for systemd's automatic restart. */
+  private readonly restartSeen = new Set<string>();
   /** Bumped when an operation ends, so a poll that began before it discards what it saw. */
   private readonly operations = new Map<string, number>();
   private timers: Timer[] = [];
@@ -171,7 +173,7 @@ export class PersistentAgents {
 
   private get(id: string): AgentRecord {
     const agent = getAgent(this.db, id);
-    if (!agent) throw new ConflictError(`agent ${id} was removed meanwhile`);
+    if (!agent) throw new NotFoundError(`no agent "${id}"`);
     return agent;
   }
 
@@ -206,6 +208,7 @@ export class PersistentAgents {
 
   /** A manual start: systemd counts its automatic restarts from zero again. */
   private starting(id: string): void {
+    this.restartSeen.delete(id);
     this.state.setStatus(id, "starting", {
       error: null,
       exit_code: null,
@@ -313,8 +316,9 @@ export class PersistentAgents {
         this.active(agent, unit);
         break;
       case "activating":
-        if (unit.subState === "auto-restart") {
+        if (unit.subState === "auto-restart" && !this.restartSeen.has(id)) {
           this.processGone(id, "error", "the agent exited before answering; systemd restarts it");
+          this.restartSeen.add(id);
         }
         if (agent.status !== "starting")
           this.state.setStatus(id, "starting", { pid: unit.mainPid });
@@ -365,14 +369,20 @@ export class PersistentAgents {
     });
   }
 
-  /** NRestarts grew: the agent died and systemd started it again. It restarts from 0 on a manual start. */
+  /**
+   * NRestarts grew: the agent died and systemd started it again (the count starts from 0 at
+   * each manual start). Its open turns died with it — unless the death was already seen while
+   * systemd waited to restart it: turns open now were sent to the new process.
+   */
   private restartsChanged(agent: AgentRecord, restarts: number): void {
     if (restarts > agent.restarts) {
-      this.processGone(
-        agent.id,
-        "error",
-        "the agent exited before answering; systemd restarted it",
-      );
+      if (!this.restartSeen.delete(agent.id)) {
+        this.processGone(
+          agent.id,
+          "error",
+          "the agent exited before answering; systemd restarted it",
+        );
+      }
       this.state.record(agent.id, "restart", { restarts });
     }
     updateAgent(this.db, agent.id, { restarts });

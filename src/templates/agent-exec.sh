@@ -22,8 +22,13 @@ exec 3<>"$fifo"
 # Appends the arguments the env file holds as PREFIX_0 .. PREFIX_{N-1}, N in PREFIXC.
 # One variable per argument keeps every argument byte-exact: no splitting, no globbing.
 append_args() {
-  local count="${1}C" i name
-  for ((i = 0; i < ${!count:-0}; i++)); do
+  local count="${1}C" n i name
+  n="${!count:-0}"
+  if [[ ! "$n" =~ ^[0-9]+$ ]]; then
+    echo "agentd-agent: $count must be a number of arguments, not \"$n\"" >&2
+    exit 1
+  fi
+  for ((i = 0; i < n; i++)); do
     name="${1}_$i"
     args+=("${!name}")
   done

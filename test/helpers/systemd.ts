@@ -1,5 +1,14 @@
 import { describe } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmdirSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
@@ -66,15 +75,17 @@ async function launch(): Promise<UserManager> {
     // systemctl --user then uses the manager's private socket, not some session bus.
     DBUS_SESSION_BUS_ADDRESS: undefined,
   };
-  const manager = Bun.spawn([binary, "--user"], {
-    env,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const cgroups = privateCgroups();
+  // The shell joins the private cgroups, then becomes the manager (same pid).
+  const joinThenExec = 'for procs in "$@"; do echo $$ > "$procs"; done; exec "$SYSTEMD" --user';
+  const manager = Bun.spawn(
+    ["sh", "-c", joinThenExec, "sh", ...cgroups.map((dir) => join(dir, "cgroup.procs"))],
+    { env: { ...env, SYSTEMD: binary }, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
   const output = collect(manager);
   const cleanup = async () => {
     await stopManager(manager);
+    for (const dir of cgroups) removeCgroup(dir);
     rmSync(root, { recursive: true, force: true });
     if (createdMarker) rmdirSync(BOOTED_MARKER);
   };
@@ -128,11 +139,15 @@ function systemdBinary(): string {
 
 /**
  * Where systemd is not PID 1 (containers, CI), the marker is missing. Only root, and only when
- * asked to (CI=true or AGENTD_TEST_SYSTEMD=1), may create it; true if this call created it.
+ * asked to (CI=true, AGENTD_TEST_SYSTEMD=1, or AGENTD_REQUIRE_SYSTEMD=1 as .ci/run sets), may
+ * create it; true if this call created it.
  */
 function ensureBootedMarker(): boolean {
   if (existsSync(BOOTED_MARKER)) return false;
-  const allowed = process.env.CI === "true" || process.env.AGENTD_TEST_SYSTEMD === "1";
+  const allowed =
+    process.env.CI === "true" ||
+    process.env.AGENTD_TEST_SYSTEMD === "1" ||
+    process.env.AGENTD_REQUIRE_SYSTEMD === "1";
   if (process.getuid?.() !== 0 || !allowed) {
     throw new Unavailable(
       `${BOOTED_MARKER} is missing (systemd is not PID 1); as root, set AGENTD_TEST_SYSTEMD=1 to let the tests create it`,
@@ -140,6 +155,51 @@ function ensureBootedMarker(): boolean {
   }
   mkdirSync(BOOTED_MARKER, { recursive: true });
   return true;
+}
+
+/**
+ * A user manager puts its units under its own cgroup, and one started from a shell's cgroup
+ * would share it with every other manager started from there: when one test run's manager
+ * exits, it kills another's agents. Each manager gets fresh cgroups of its own (in the
+ * hierarchies systemd tracks processes with); where they cannot be made, none.
+ */
+function privateCgroups(): string[] {
+  const name = `agentd-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const made: string[] = [];
+  for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n")) {
+    const [, controllers, path] = line.split(":");
+    if (path === undefined) continue;
+    const mount =
+      controllers === "name=systemd"
+        ? "/sys/fs/cgroup/systemd"
+        : controllers === "" && existsSync("/sys/fs/cgroup/unified/cgroup.procs")
+          ? "/sys/fs/cgroup/unified"
+          : controllers === ""
+            ? "/sys/fs/cgroup"
+            : null;
+    if (mount === null) continue;
+    const dir = join(mount, dirname(path), name);
+    try {
+      mkdirSync(dir);
+      made.push(dir);
+    } catch {
+      // Not allowed here (not root, read-only cgroupfs): run without isolation.
+    }
+  }
+  return made;
+}
+
+/** A cgroup directory goes only once empty, its children first. */
+function removeCgroup(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) removeCgroup(join(dir, entry.name));
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Still holds a process that outlived its manager; the kernel keeps it until that ends.
+  }
 }
 
 /** SIGTERM makes a user manager stop its units and exit; SIGKILL if it hangs. */

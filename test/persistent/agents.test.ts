@@ -344,17 +344,25 @@ describeWithSystemd("persistent agents under a real systemd user manager", manag
       return res.body.status === "error" ? res.body : undefined;
     });
     expect(turn.error).toContain("exited");
-    const back = await waitFor("systemd to restart the agent", async () => {
+    // Sent while systemd waits to restart it: the prompt reaches the new process.
+    expect(await ask(daemon, "crashy", "are you back?")).toMatchObject({
+      status: "completed",
+      response: "echo: are you back?",
+    });
+    const back = await waitFor("the restart to show", async () => {
       const agent = await getAgent(daemon, "crashy");
       return agent.restarts === 1 && agent.status === "idle" ? agent : undefined;
     });
     expect(back.pid).toBe(Number(await unitProperty("crashy", "MainPID")));
-    expect((await ask(daemon, "crashy", "are you back?")).status).toBe("completed");
+    expect(back.turns).toBe(1);
     // A restart by hand starts counting systemd's automatic restarts afresh.
-    expect((await post("/agents/crashy/restart")).body).toMatchObject({ status: "idle", restarts: 0 });
+    expect((await post("/agents/crashy/restart")).body).toMatchObject({
+      status: "idle",
+      restarts: 0,
+    });
   });
 
-  test("DELETE stops the unit and removes its env file, events file, FIFO and row", async () => {
+  test("DELETE stops the unit and removes its owner-only env file, events file, FIFO and row", async () => {
     await createOk("doomed");
     expect((await ask(daemon, "doomed", "hi")).status).toBe("completed");
     const files = [
@@ -362,7 +370,8 @@ describeWithSystemd("persistent agents under a real systemd user manager", manag
       join(stateDir, "doomed.events.jsonl"),
       join(stateDir, "doomed.fifo"),
     ];
-    for (const file of files) expect(existsSync(file)).toBe(true);
+    for (const file of files) expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(stateDir, "doomed.fifo")).isFIFO()).toBe(true);
     const res = await daemon.api("/agents/doomed", { method: "DELETE" });
     expect(res.status).toBe(200);
     for (const file of files) expect(existsSync(file)).toBe(false);

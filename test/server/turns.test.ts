@@ -12,10 +12,13 @@ type SendJson = {
 };
 
 async function send(daemon: TestDaemon, id: string, body: Record<string, unknown>) {
-  return daemon.api<Omit<SendJson, "error"> & { error?: string | null | { message: string } }>(`/agents/${id}/send`, {
-    method: "POST",
-    body: JSON.stringify(body),
-  });
+  return daemon.api<Omit<SendJson, "error"> & { error?: string | null | { message: string } }>(
+    `/agents/${id}/send`,
+    {
+      method: "POST",
+      body: JSON.stringify(body),
+    },
+  );
 }
 
 describe("turns", () => {
