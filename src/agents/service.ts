@@ -64,7 +64,7 @@ export interface CreateAgentInput {
   env?: Record<string, string> | undefined;
   webhook?: string | undefined;
   turn_envelope?: boolean | undefined;
-  /** Persistent agents only: false creates it stopped. */
+  /** False creates the agent without starting it (run: pending; persistent: stopped). */
   start?: boolean | undefined;
 }
 
@@ -156,6 +156,9 @@ export class AgentService {
 
   async create(input: CreateAgentInput, options: WriteOptions = {}): Promise<AgentRecord> {
     const mode = input.mode ?? "run";
+    if (input.start === false && input.prompt !== undefined) {
+      throw new BadRequestError("a prompt needs the agent started; leave out start: false");
+    }
     const agent =
       mode === "persistent" ? await this.createPersistent(input, options) : this.createRun(input);
     if (input.prompt !== undefined) await this.sendInitialPrompt(agent.id, input.prompt);
@@ -170,9 +173,10 @@ export class AgentService {
         id: `${name}-${shortRandom()}`,
         name,
         mode: "run",
-        status: "starting",
+        status: input.start === false ? "pending" : "starting",
       }),
     );
+    if (input.start === false) return agent;
     try {
       this.spawn(agent, this.driver(agent.protocol));
     } catch (error) {
@@ -191,9 +195,6 @@ export class AgentService {
     if (input.name === undefined) throw new BadRequestError("a persistent agent needs a name");
     const name = checkName(input.name);
     const start = input.start ?? true;
-    if (!start && input.prompt !== undefined) {
-      throw new BadRequestError("a prompt needs the agent started; leave out start: false");
-    }
     const fields = this.newAgent(input, { id: name, name, mode: "persistent", status: "stopped" });
     const agent = await this.persistent.create(fields, options.force ?? false);
     if (!start) return agent;

@@ -153,6 +153,26 @@ describe("agent ids and lookups", () => {
     expect(res.body.error.message).toContain("stopped");
   });
 
+  test("start: false creates a pending run that starts on request", async () => {
+    const daemon = await startDaemon();
+    const agent = await spawnFake(daemon, { start: false });
+    expect(agent.status).toBe("pending");
+    expect(agent.pid).toBeNull();
+    const withPrompt = await create(daemon, {
+      command: FAKE_AGENT_COMMAND,
+      start: false,
+      prompt: "hi",
+    });
+    expect(withPrompt.status).toBe(400);
+    const started = await daemon.api<{ status: string; pid: number }>(`/agents/${agent.id}/start`, {
+      method: "POST",
+    });
+    expect(started.body.status).toBe("idle");
+    expect(started.body.pid).toBeGreaterThan(0);
+    const again = await daemon.api<ErrorJson>(`/agents/${agent.id}/start`, { method: "POST" });
+    expect(again.status).toBe(409);
+  });
+
   test("list filters by status and mode", async () => {
     const daemon = await startDaemon();
     const a = await spawnFake(daemon);
