@@ -18,6 +18,7 @@ import {
   waitForStatus,
 } from "../helpers/agents.ts";
 import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
+import { readEvents } from "../helpers/sse.ts";
 import { describeWithSystemd, startUserManager } from "../helpers/systemd.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -115,6 +116,30 @@ describeWithSystemd("persistent agents under a real systemd user manager", manag
     expect(stopped.status).toBe(200);
     expect(stopped.body).toMatchObject({ status: "stopped", pid: null });
     expect(await unitProperty("alpha", "ActiveState")).toBe("inactive");
+  });
+
+  test("turns can be waited on, timed out and attached to, and stream as events, as for runs", async () => {
+    await createOk("epsilon");
+    const timedOut = await daemon.api<{ status: string; turn_id: string }>("/agents/epsilon/send", {
+      method: "POST",
+      body: JSON.stringify({
+        message: "SLOW:1000 later",
+        wait: true,
+        timeout_ms: 50,
+        turn_id: "t-1",
+      }),
+    });
+    expect(timedOut.body).toEqual({ status: "timeout", turn_id: "t-1" });
+    const attached = await daemon.api<{ status: string; response: string }>(
+      "/agents/epsilon/turns/t-1?wait=1&timeout_ms=20000",
+    );
+    expect(attached.body).toMatchObject({ status: "completed", response: "echo: SLOW:1000 later" });
+    const events = await readEvents(`${daemon.url}/agents/epsilon/events?since=0`, (seen) =>
+      seen.some((e) => e.event === "turn.completed"),
+    );
+    const types = events.map((e) => e.event);
+    for (const type of ["status", "turn.started", "usage", "turn.completed"])
+      expect(types).toContain(type);
   });
 
   test("an initial prompt is delivered once the agent reads its FIFO", async () => {
