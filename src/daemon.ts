@@ -47,8 +47,6 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     agents,
     events: bus,
     warnings: () => {
-      // Lingering matters only once there are agents that should outlive a login session.
-      if (agents.list({ mode: "persistent" }).length === 0) return [];
       const warning = lingerWarning(config.lingerFile);
       return warning === null ? [] : [warning];
     },
