@@ -7,6 +7,7 @@ import { ConflictError, errorMessage, NotFoundError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { AgentEvent, ProtocolDriver } from "../protocols/events.ts";
 import { protocolDriver } from "../protocols/index.ts";
+import { eventsOfLine, oversizeLineEvent } from "../protocols/lines.ts";
 import {
   type AgentRecord,
   getAgent,
@@ -401,18 +402,6 @@ export class PersistentAgents {
 }
 
 function eventsOf(agentId: string, line: FollowedLine, driver: ProtocolDriver): AgentEvent[] {
-  if (line.kind === "oversize") {
-    return [
-      {
-        type: "log",
-        level: "warn",
-        message: `skipped an output line of ${line.totalBytes} bytes (over the 16 MiB limit); it is cut in the log`,
-      },
-    ];
-  }
-  const events = driver.parseLine(line.text);
-  if (events.length === 0 && line.text.trim() !== "") {
-    log.debug(`${agentId}: skipped a line its driver does not understand`);
-  }
-  return events;
+  if (line.kind === "oversize") return [oversizeLineEvent(line.totalBytes)];
+  return eventsOfLine(driver, agentId, line.text);
 }

@@ -1,5 +1,5 @@
-import { log } from "../log.ts";
 import type { AgentEvent, ProtocolDriver } from "../protocols/events.ts";
+import { eventsOfLine, oversizeLineEvent } from "../protocols/lines.ts";
 import { type ExitResult, RunProcess, type RunSpec } from "./run.ts";
 
 /** What the supervisor reports about its runs: normalized events, and exits. */
@@ -20,22 +20,9 @@ export class RunSupervisor {
       if (events.length > 0) this.observer.events(agentId, events);
     };
     const run = RunProcess.start(spec, {
-      stdoutLine: (line) => {
-        const events = driver.parseLine(line);
-        if (events.length === 0 && line.trim() !== "") {
-          log.debug(`${agentId}: skipped a line ${driver.name} does not understand`);
-        }
-        emit(events);
-      },
+      stdoutLine: (line) => emit(eventsOfLine(driver, agentId, line)),
       stderrLine: (line) => emit([{ type: "log", level: "info", message: `[stderr] ${line}` }]),
-      oversizeLine: (bytes) =>
-        emit([
-          {
-            type: "log",
-            level: "warn",
-            message: `skipped an output line of ${bytes} bytes (over the 16 MiB limit); it is cut in the log`,
-          },
-        ]),
+      oversizeLine: (bytes) => emit([oversizeLineEvent(bytes)]),
       exit: (result) => {
         this.runs.delete(agentId);
         this.observer.exited(agentId, result);
