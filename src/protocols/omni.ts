@@ -106,14 +106,7 @@ function parseTrace(kind: string, obj: Json): AgentEvent[] {
       return events;
     }
     case "tool_call":
-      return [
-        {
-          type: "tool",
-          phase: "call",
-          name: str(obj.tool) ?? str(obj.name) ?? "unknown",
-          detail: obj.args ?? obj.input,
-        },
-      ];
+      return [toolEvent("call", obj, obj.args ?? obj.input)];
     default:
       return [];
   }
@@ -146,23 +139,9 @@ function parseTagged(tag: string, obj: Json): AgentEvent[] {
         },
       ];
     case "ToolCall":
-      return [
-        {
-          type: "tool",
-          phase: "call",
-          name: str(obj.tool) ?? str(obj.name) ?? "unknown",
-          detail: obj.args ?? obj.input,
-        },
-      ];
+      return [toolEvent("call", obj, obj.args ?? obj.input)];
     case "ToolResult":
-      return [
-        {
-          type: "tool",
-          phase: "result",
-          name: str(obj.tool) ?? str(obj.name) ?? "unknown",
-          detail: obj.result ?? obj.output,
-        },
-      ];
+      return [toolEvent("result", obj, obj.result ?? obj.output)];
     case "EvalCall":
       return [{ type: "tool", phase: "call", name: "eval", detail: obj.code ?? obj.input }];
     case "EvalResult":
@@ -178,6 +157,10 @@ function parseTagged(tag: string, obj: Json): AgentEvent[] {
     default:
       return [];
   }
+}
+
+function toolEvent(phase: "call" | "result", obj: Json, detail: unknown): AgentEvent {
+  return { type: "tool", phase, name: str(obj.tool) ?? str(obj.name) ?? "unknown", detail };
 }
 
 /** 1 cent = 10,000 micro-USD; rounding absorbs float noise such as 0.0123 * 1e4. */
