@@ -1,3 +1,5 @@
+import { errorMessage } from "../errors.ts";
+import { log } from "../log.ts";
 import type { AgentEvent, ProtocolDriver } from "../protocols/events.ts";
 import { eventsOfLine, oversizeLineEvent } from "../protocols/lines.ts";
 import { type ExitResult, RunProcess, type RunSpec } from "./run.ts";
@@ -17,7 +19,14 @@ export class RunSupervisor {
   /** Start an agent process; throws if it cannot be started. */
   start(agentId: string, spec: RunSpec, driver: ProtocolDriver): RunProcess {
     const emit = (events: AgentEvent[]) => {
-      if (events.length > 0) this.observer.events(agentId, events);
+      if (events.length === 0) return;
+      try {
+        this.observer.events(agentId, events);
+      } catch (error) {
+        // A failed write (a full disk, say) loses these events, never the reader: a stalled
+        // reader would block the agent on a full pipe.
+        log.error(`${agentId}: could not record ${events.length} event(s): ${errorMessage(error)}`);
+      }
     };
     const run = RunProcess.start(spec, {
       stdoutLine: (line) => emit(eventsOfLine(driver, agentId, line)),
@@ -25,7 +34,11 @@ export class RunSupervisor {
       oversizeLine: (bytes) => emit([oversizeLineEvent(bytes)]),
       exit: (result) => {
         this.runs.delete(agentId);
-        this.observer.exited(agentId, result);
+        try {
+          this.observer.exited(agentId, result);
+        } catch (error) {
+          log.error(`${agentId}: could not record its exit: ${errorMessage(error)}`);
+        }
       },
     });
     this.runs.set(agentId, run);
