@@ -32,6 +32,8 @@ export interface Config {
   systemctlEnv: Record<string, string>;
   /** The file systemd-logind keeps while this user lingers; null when the user is unknown. */
   lingerFile: string | null;
+  /** The environment run-mode agents start from: the daemon's own, less its secrets. */
+  agentEnv: Record<string, string>;
   isRoot: boolean;
 }
 
@@ -163,6 +165,7 @@ export function resolveConfig(sources: ConfigSources): Config {
     persistentConfigDir: join(configHome, "agentd"),
     systemctlEnv: systemctlEnvironment(env, sources.home),
     lingerFile: lingerFile(env, sources.user),
+    agentEnv: withoutSecrets(env),
     isRoot,
   };
 }
@@ -188,6 +191,17 @@ export function resolveDaemonUrl(flag: string | undefined): string {
 
 export function cliToken(): string | null {
   return nonEmpty(process.env.AGENTD_TOKEN);
+}
+
+/** Secrets the daemon holds are not handed to agents. */
+const SECRET_ENV = ["AGENTD_TOKEN", "AGENTD_WEBHOOK_SECRET", "AGENTD_TITLE_KEY"];
+
+function withoutSecrets(env: Record<string, string | undefined>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && !SECRET_ENV.includes(key)) kept[key] = value;
+  }
+  return kept;
 }
 
 function xdgDir(value: string | undefined, fallback: string): string {

@@ -437,7 +437,7 @@ export class AgentService {
       {
         argv,
         cwd: agent.cwd,
-        env: childEnv(agent.env),
+        env: { ...this.config.agentEnv, ...agent.env },
         logPath: join(this.logDir(agent.id), "agent.log"),
       },
       driver,
@@ -535,15 +535,4 @@ function resolveCommand(command: string[], cwd: string): string[] {
     throw new BadRequestError(`agent command "${program}" is not an executable file`);
   }
   return [path, ...args];
-}
-
-/** Secrets the daemon holds are not handed to agents. */
-const PRIVATE_ENV = ["AGENTD_TOKEN", "AGENTD_WEBHOOK_SECRET", "AGENTD_TITLE_KEY"];
-
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !PRIVATE_ENV.includes(key)) env[key] = value;
-  }
-  return { ...env, ...extra };
 }

@@ -169,6 +169,18 @@ describe("reading the agent's output", () => {
   });
 });
 
+test("the daemon's secrets are not handed to its agents", async () => {
+  const daemon = await startDaemon({
+    env: { AGENTD_WEBHOOK_SECRET: "s3cret", AGENTD_TITLE_KEY: "k3y", KEEP_ME: "yes" },
+  });
+  const agent = await spawnFake(daemon);
+  const answer = await ask(daemon, agent.id, "ARGV");
+  const env = (JSON.parse(answer.response as string) as { env: Record<string, string> }).env;
+  expect(env.KEEP_ME).toBe("yes");
+  expect(env.AGENTD_WEBHOOK_SECRET).toBeUndefined();
+  expect(env.AGENTD_TITLE_KEY).toBeUndefined();
+});
+
 describe("exits, stop and delete", () => {
   test("an agent that crashes is failed with its exit code and the open turn errors", async () => {
     const daemon = await startDaemon();
