@@ -333,6 +333,7 @@ export class PersistentAgents {
       case "inactive":
         if (agent.status !== "stopped") {
           this.processGone(id, "error", "the agent stopped before answering");
+          this.recordExit(id, unit.execMainStatus, false);
           this.state.setStatus(id, "stopped", {
             pid: null,
             exit_code: unit.execMainStatus,
@@ -360,6 +361,7 @@ export class PersistentAgents {
 
   private failed(agent: AgentRecord, unit: UnitState): void {
     this.processGone(agent.id, "error", "the agent failed before answering");
+    this.recordExit(agent.id, unit.execMainStatus, false);
     const status = unit.execMainStatus === null ? "" : `, exit status ${unit.execMainStatus}`;
     this.state.setStatus(agent.id, "failed", {
       pid: null,
@@ -397,7 +399,13 @@ export class PersistentAgents {
 
   private stopped(id: string): void {
     this.processGone(id, "cancelled", CANCELLED_BY_USER);
+    this.recordExit(id, null, true);
     this.state.setStatus(id, "stopped", { pid: null, completed_at: nowIso() });
+  }
+
+  /** The same `exit` event a run records; systemd reports the code, not the signal. */
+  private recordExit(id: string, code: number | null, stopped: boolean): void {
+    this.state.record(id, "exit", { code, signal: null, stopped });
   }
 }
 
