@@ -17,7 +17,6 @@ import {
   countAgentsByStatus,
   deleteAgent,
   getAgent,
-  insertAgent,
   LIVE_STATUSES,
   listAgents,
   type NewAgent,
@@ -167,8 +166,7 @@ export class AgentService {
 
   private createRun(input: CreateAgentInput): AgentRecord {
     const name = input.name === undefined ? "agent" : checkName(input.name);
-    const agent = insertAgent(
-      this.db,
+    const agent = this.state.insert(
       this.newAgent(input, {
         id: `${name}-${shortRandom()}`,
         name,

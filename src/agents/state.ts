@@ -9,6 +9,8 @@ import {
   addAgentUsage,
   getAgent,
   incrementAgentTurns,
+  insertAgent,
+  type NewAgent,
   updateAgent,
 } from "../store/agents.ts";
 import { insertMessage } from "../store/messages.ts";
@@ -70,6 +72,13 @@ export class AgentState {
       default:
         this.deps.bus.record(agentId, event.type, eventData(event));
     }
+  }
+
+  /** A new agent: its row, and its first status as an event. */
+  insert(agent: NewAgent): AgentRecord {
+    const record = insertAgent(this.db, agent);
+    this.deps.bus.record(record.id, "status", { status: record.status, previous: null });
+    return record;
   }
 
   /** Change status (with any other fields), record it as an event, and fire its webhook. */

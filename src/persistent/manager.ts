@@ -11,7 +11,6 @@ import { eventsOfLine, oversizeLineEvent } from "../protocols/lines.ts";
 import {
   type AgentRecord,
   getAgent,
-  insertAgent,
   LIVE_STATUSES,
   listAgents,
   type NewAgent,
@@ -88,7 +87,7 @@ export class PersistentAgents {
       this.removeFiles(agent.name);
       throw error;
     }
-    const record = insertAgent(this.db, { ...agent, status: "stopped" });
+    const record = this.state.insert({ ...agent, status: "stopped" });
     this.follow(record);
     return record;
   }

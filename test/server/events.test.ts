@@ -26,7 +26,7 @@ function storedSeqs(daemon: TestDaemon, agentId: string): number[] {
 const completedTurn = (events: SseEvent[]) => events.some((e) => e.event === "turn.completed");
 
 describe("event streams", () => {
-  test("an agent's life shows up as typed events with increasing ids", async () => {
+  test("an agent's life, from its creation on, shows up as typed events with increasing ids", async () => {
     const daemon = await startDaemon();
     const agent = await spawnFake(daemon);
     await ask(daemon, agent.id, "STDERR please");
@@ -54,6 +54,7 @@ describe("event streams", () => {
     }
     const first = events[0] as SseEvent;
     expect(first.data).toMatchObject({ seq: first.id, agent_id: agent.id, type: first.event });
+    expect(first.data.data).toEqual({ status: "starting", previous: null });
   });
 
   test("without a resume point only live events are sent; /events carries every agent", async () => {
