@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { heuristicTitle, TITLE_MAX_CHARS } from "../../src/agents/title.ts";
 import { type FakeLlm, type FakeLlmOptions, startFakeLlm } from "../fixtures/fake-llm.ts";
+import { ask, getAgent, spawnFake } from "../helpers/agents.ts";
 import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { createFakeAgent, getAgent, sendAndWait } from "./fake-agents.ts";
 
 const servers: FakeLlm[] = [];
 afterAll(async () => {
@@ -62,18 +62,18 @@ describe("heuristic title", () => {
 describe("agent titles", () => {
   test("without a title endpoint, the first completed turn sets the heuristic title", async () => {
     const daemon = await startDaemon();
-    const agent = await createFakeAgent(daemon);
+    const agent = await spawnFake(daemon);
     expect(agent.title).toBeNull();
-    await sendAndWait(daemon, agent.id, PROMPT);
+    await ask(daemon, agent.id, PROMPT);
     expect((await getAgent(daemon, agent.id)).title).toBe("Refactor the config parser");
-    await sendAndWait(daemon, agent.id, "something else entirely");
+    await ask(daemon, agent.id, "something else entirely");
     expect((await getAgent(daemon, agent.id)).title).toBe("Refactor the config parser");
     await daemon.stop();
   });
 
   test("with an OpenAI-compatible endpoint, the title comes from it, asked with the model and key", async () => {
     const [daemon, llm] = await daemonWithTitles({ title: "Fancy title" });
-    const agent = await createFakeAgent(daemon, { prompt: PROMPT });
+    const agent = await spawnFake(daemon, { prompt: PROMPT });
     expect(await titleOf(daemon, agent.id)).toBe("Fancy title");
     expect(llm.requests).toHaveLength(1);
     const [request] = llm.requests;
@@ -85,7 +85,7 @@ describe("agent titles", () => {
 
   test("when the endpoint answers 500, the title falls back to the heuristic", async () => {
     const [daemon, llm] = await daemonWithTitles({ status: 500 });
-    const agent = await createFakeAgent(daemon, { prompt: PROMPT });
+    const agent = await spawnFake(daemon, { prompt: PROMPT });
     expect(await titleOf(daemon, agent.id)).toBe("Refactor the config parser");
     expect(llm.requests).toHaveLength(1);
     await daemon.stop();
@@ -94,10 +94,10 @@ describe("agent titles", () => {
   test("turns that complete while the endpoint is still answering do not ask again", async () => {
     const { promise: hold, resolve: release } = Promise.withResolvers<void>();
     const [daemon, llm] = await daemonWithTitles({ title: "Fancy title", hold });
-    const agent = await createFakeAgent(daemon, { prompt: PROMPT });
+    const agent = await spawnFake(daemon, { prompt: PROMPT });
     await waitFor("the title request", () => llm.requests.length === 1);
-    await sendAndWait(daemon, agent.id, "second turn");
-    await sendAndWait(daemon, agent.id, "third turn");
+    await ask(daemon, agent.id, "second turn");
+    await ask(daemon, agent.id, "third turn");
     release();
     expect(await titleOf(daemon, agent.id)).toBe("Fancy title");
     expect(llm.requests).toHaveLength(1);

@@ -1,5 +1,5 @@
 import type { Subprocess } from "bun";
-import { MAIN } from "../helpers/daemon.ts";
+import { collect, MAIN } from "../helpers/daemon.ts";
 
 export interface CliResult {
   stdout: string;
@@ -58,9 +58,4 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
       return { stdout, stderr, code };
     },
   };
-}
-
-async function collect(stream: ReadableStream<Uint8Array>, onText: (text: string) => void) {
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
 }

@@ -1,5 +1,7 @@
+import type { Database } from "bun:sqlite";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { openDatabase } from "../../src/store/db.ts";
 import { tempDir } from "./tmp.ts";
 import { waitFor } from "./wait.ts";
 
@@ -26,6 +28,11 @@ export interface TestDaemon {
 }
 
 const running = new Set<TestDaemon>();
+
+/** The test daemon's own SQLite file (WAL: safe to read beside the running daemon). */
+export function daemonDatabase(daemon: { home: string }): Database {
+  return openDatabase(daemonPaths(daemon.home).db);
+}
 
 export function daemonPaths(home: string) {
   return {
@@ -119,7 +126,8 @@ export async function stopAllDaemons(): Promise<void> {
   await Promise.all([...running].map((daemon) => daemon.stop("SIGKILL")));
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, onText: (text: string) => void) {
+/** Read a child's output as it comes. */
+export async function collect(stream: ReadableStream<Uint8Array>, onText: (text: string) => void) {
   const decoder = new TextDecoder();
   for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
 }

@@ -1,4 +1,3 @@
-import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { EventBus } from "../../src/events/bus.ts";
@@ -6,7 +5,7 @@ import { sseResponse } from "../../src/server/sse.ts";
 import { insertAgent } from "../../src/store/agents.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { ask, spawnFake, waitForStatus } from "../helpers/agents.ts";
-import { daemonPaths, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
+import { daemonDatabase, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { readEvents, type SseEvent } from "../helpers/sse.ts";
 import { sampleAgent } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -15,7 +14,7 @@ import { waitFor } from "../helpers/wait.ts";
 afterAll(stopAllDaemons);
 
 function storedSeqs(daemon: TestDaemon, agentId: string): number[] {
-  const db = new Database(daemonPaths(daemon.home).db, { readonly: true });
+  const db = daemonDatabase(daemon);
   const rows = db
     .query<{ seq: number }, [string]>("SELECT seq FROM events WHERE agent_id = ? ORDER BY seq")
     .all(agentId);

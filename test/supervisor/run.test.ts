@@ -1,4 +1,3 @@
-import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -12,7 +11,7 @@ import {
   type TurnJson,
   waitForStatus,
 } from "../helpers/agents.ts";
-import { daemonPaths, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
+import { daemonDatabase, daemonPaths, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
 import { processGone, waitFor } from "../helpers/wait.ts";
 
 afterAll(stopAllDaemons);
@@ -129,7 +128,7 @@ describe("reading the agent's output", () => {
     const log = logOf(daemon.home, agent.id);
     expect(log.length).toBeLessThan(1024 * 1024);
     expect(log).toMatch(/line of \d+ bytes cut/);
-    const db = new Database(daemonPaths(daemon.home).db, { readonly: true });
+    const db = daemonDatabase(daemon);
     const warning = db
       .query<{ data: string }, [string]>(
         "SELECT data FROM events WHERE agent_id = ? AND type = 'log'",
@@ -261,7 +260,7 @@ describe("exits, stop and delete", () => {
     expect(processGone(agent.pid as number)).toBe(true);
     expect(existsSync(logDir)).toBe(false);
     expect((await daemon.api(`/agents/${agent.id}`)).status).toBe(404);
-    const db = new Database(daemonPaths(daemon.home).db, { readonly: true });
+    const db = daemonDatabase(daemon);
     for (const table of ["turns", "messages", "events"]) {
       expect(
         db.query(`SELECT count(*) AS n FROM ${table} WHERE agent_id = ?`).get(agent.id),
@@ -281,7 +280,7 @@ describe("daemon shutdown", () => {
     expect(await daemon.stop("SIGTERM")).toBe(0);
     expect(Date.now() - begin).toBeLessThan(5000);
     for (const agent of [calm, stubborn]) expect(processGone(agent.pid as number)).toBe(true);
-    const db = new Database(daemonPaths(daemon.home).db, { readonly: true });
+    const db = daemonDatabase(daemon);
     const statuses = db.query<{ status: string }, []>("SELECT status FROM agents").all();
     db.close();
     expect(statuses).toEqual([{ status: "stopped" }, { status: "stopped" }]);

@@ -1,14 +1,13 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { type DeliveryRecord, listDeliveries } from "../../src/store/webhooks.ts";
-import { createFakeAgent, getAgent, sendAndWait } from "../agents/fake-agents.ts";
 import {
   closedPort,
   startWebhookReceiver,
   type WebhookReceiver,
 } from "../fixtures/webhook-receiver.ts";
-import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
+import { ask, getAgent, spawnFake } from "../helpers/agents.ts";
+import { daemonDatabase, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { daemonDatabase } from "./daemon-db.ts";
 
 const receivers: WebhookReceiver[] = [];
 afterAll(async () => {
@@ -38,7 +37,7 @@ describe("webhook delivery", () => {
   test("a receiver that answers 500 twice, then 200, gets the same delivery three times and it ends delivered", async () => {
     const flaky = receiver({ reply: (index) => (index < 2 ? 500 : 200) });
     const daemon = await startDaemon({ env: FAST_RETRIES });
-    const agent = await createFakeAgent(daemon, { webhook: flaky.url, prompt: "retry me" });
+    const agent = await spawnFake(daemon, { webhook: flaky.url, prompt: "retry me" });
     const delivery = await waitFor("the delivery to be marked delivered", () => {
       const row = deliveries(daemon, agent.id)[0];
       return row?.status === "delivered" && row;
@@ -64,10 +63,10 @@ describe("webhook delivery", () => {
   test("a receiver that never answers does not block the agent: turns, status and cost keep updating", async () => {
     const stuck = receiver({ reply: () => "hang" });
     const daemon = await startDaemon();
-    const agent = await createFakeAgent(daemon, { webhook: stuck.url, prompt: "first" });
+    const agent = await spawnFake(daemon, { webhook: stuck.url, prompt: "first" });
     await waitFor("the first webhook to be stuck at the receiver", () => stuck.received.length > 0);
-    expect((await sendAndWait(daemon, agent.id, "second")).status).toBe("completed");
-    expect((await sendAndWait(daemon, agent.id, "third")).status).toBe("completed");
+    expect((await ask(daemon, agent.id, "second")).status).toBe("completed");
+    expect((await ask(daemon, agent.id, "third")).status).toBe("completed");
     const after = await getAgent(daemon, agent.id);
     expect(after).toMatchObject({ status: "idle", turns: 3, cost_micro_usd: 45000 });
     expect(after.summary).toBe("echo: third");
@@ -83,9 +82,9 @@ describe("webhook delivery", () => {
     const stuck = receiver({ reply: () => "hang" });
     const healthy = receiver();
     const daemon = await startDaemon();
-    await createFakeAgent(daemon, { webhook: stuck.url, prompt: "stuck" });
+    await spawnFake(daemon, { webhook: stuck.url, prompt: "stuck" });
     await waitFor("a webhook to be stuck at the receiver", () => stuck.received.length > 0);
-    const other = await createFakeAgent(daemon, { webhook: healthy.url, prompt: "fine" });
+    const other = await spawnFake(daemon, { webhook: healthy.url, prompt: "fine" });
     // Well inside the 10 s attempt timeout the stuck delivery is waiting out.
     await waitFor("the other agent's webhook", () => healthy.forAgent(other.id, "idle")[0], 5_000);
     await daemon.stop("SIGKILL");
@@ -96,7 +95,7 @@ describe("webhook delivery", () => {
     const url = `http://127.0.0.1:${port}/hook`;
     const env = { AGENTD_WEBHOOK_RETRY_MS: "200" };
     const first = await startDaemon({ env });
-    const agent = await createFakeAgent(first, { webhook: url, prompt: "before the restart" });
+    const agent = await spawnFake(first, { webhook: url, prompt: "before the restart" });
     const refused = await waitFor("a refused delivery attempt", () => {
       const row = deliveries(first, agent.id)[0];
       return row !== undefined && row.attempts > 0 && row;
@@ -118,7 +117,7 @@ describe("webhook delivery", () => {
     // The first request hangs until the daemon making it is gone; the next one is accepted.
     const slow = receiver({ reply: (index) => (index === 0 ? "hang" : 200) });
     const first = await startDaemon();
-    const agent = await createFakeAgent(first, { webhook: slow.url, prompt: "in flight" });
+    const agent = await spawnFake(first, { webhook: slow.url, prompt: "in flight" });
     await waitFor("the delivery to be in flight", () => slow.received.length === 1);
     expect(await first.stop("SIGKILL")).not.toBe(0);
 

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { listDeliveries } from "../../src/store/webhooks.ts";
-import { createFakeAgent, sendAndWait } from "../agents/fake-agents.ts";
 import {
   type ReceivedWebhook,
   startWebhookReceiver,
   type WebhookReceiver,
 } from "../fixtures/webhook-receiver.ts";
-import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
+import { ask, spawnFake } from "../helpers/agents.ts";
+import { daemonDatabase, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { daemonDatabase } from "./daemon-db.ts";
 
 const PAYLOAD_FIELDS = [
   "agent_id",
@@ -44,8 +43,8 @@ function webhook(agentId: string, event: string): Promise<ReceivedWebhook> {
 
 describe("webhook events from a real agent to a real receiver", () => {
   test("idle after a completed turn, with its turn, summary and cost", async () => {
-    const agent = await createFakeAgent(daemon, { webhook: receiver.url });
-    const turn = await sendAndWait(daemon, agent.id, "hello there");
+    const agent = await spawnFake(daemon, { webhook: receiver.url });
+    const turn = await ask(daemon, agent.id, "hello there");
     expect(turn.status).toBe("completed");
     const { body } = await webhook(agent.id, "idle");
     expect(Object.keys(body).sort()).toEqual(PAYLOAD_FIELDS);
@@ -63,8 +62,8 @@ describe("webhook events from a real agent to a real receiver", () => {
   });
 
   test("error after a failed turn, with the agent's error text", async () => {
-    const agent = await createFakeAgent(daemon, { webhook: receiver.url });
-    const turn = await sendAndWait(daemon, agent.id, "please FAIL");
+    const agent = await spawnFake(daemon, { webhook: receiver.url });
+    const turn = await ask(daemon, agent.id, "please FAIL");
     expect(turn.status).toBe("error");
     const { body } = await webhook(agent.id, "error");
     expect(Object.keys(body).sort()).toEqual(PAYLOAD_FIELDS);
@@ -79,10 +78,10 @@ describe("webhook events from a real agent to a real receiver", () => {
   });
 
   test('no error webhook for a turn the user cancelled ("Cancelled by user")', async () => {
-    const agent = await createFakeAgent(daemon, { webhook: receiver.url });
-    const cancelled = await sendAndWait(daemon, agent.id, "CANCEL this");
+    const agent = await spawnFake(daemon, { webhook: receiver.url });
+    const cancelled = await ask(daemon, agent.id, "CANCEL this");
     expect(cancelled).toMatchObject({ status: "error", error: "Cancelled by user" });
-    const later = await sendAndWait(daemon, agent.id, "carry on");
+    const later = await ask(daemon, agent.id, "carry on");
     await waitFor("the later turn's idle webhook", () =>
       receiver.forAgent(agent.id, "idle").find((hook) => hook.body.turn_id === later.turn_id),
     );
@@ -97,7 +96,7 @@ describe("webhook events from a real agent to a real receiver", () => {
   });
 
   test("stopped after POST /agents/:id/stop", async () => {
-    const agent = await createFakeAgent(daemon, { webhook: receiver.url });
+    const agent = await spawnFake(daemon, { webhook: receiver.url });
     expect((await daemon.api(`/agents/${agent.id}/stop`, { method: "POST" })).status).toBe(200);
     const { body } = await webhook(agent.id, "stopped");
     expect(body).toMatchObject({
@@ -109,7 +108,7 @@ describe("webhook events from a real agent to a real receiver", () => {
   });
 
   test("completed after the agent exits 0 on its own", async () => {
-    const agent = await createFakeAgent(daemon, { webhook: receiver.url, prompt: "EXIT0 now" });
+    const agent = await spawnFake(daemon, { webhook: receiver.url, prompt: "EXIT0 now" });
     const { body } = await webhook(agent.id, "completed");
     expect(body).toMatchObject({
       event: "completed",
@@ -123,17 +122,17 @@ describe("webhook events from a real agent to a real receiver", () => {
   });
 
   test("failed after the agent crashes, with its exit code in the error", async () => {
-    const agent = await createFakeAgent(daemon, { webhook: receiver.url, prompt: "CRASH now" });
+    const agent = await spawnFake(daemon, { webhook: receiver.url, prompt: "CRASH now" });
     const { body } = await webhook(agent.id, "failed");
     expect(body).toMatchObject({ event: "failed", agent_id: agent.id, turn_id: null });
     expect(body.error).toContain("code 3");
   });
 
   test("each webhook has its own delivery_id", async () => {
-    const agent = await createFakeAgent(daemon, { webhook: receiver.url });
-    await sendAndWait(daemon, agent.id, "one");
-    await sendAndWait(daemon, agent.id, "two FAIL");
-    await sendAndWait(daemon, agent.id, "three");
+    const agent = await spawnFake(daemon, { webhook: receiver.url });
+    await ask(daemon, agent.id, "one");
+    await ask(daemon, agent.id, "two FAIL");
+    await ask(daemon, agent.id, "three");
     await daemon.api(`/agents/${agent.id}/stop`, { method: "POST" });
     await webhook(agent.id, "stopped");
     const hooks = await waitFor("all four webhooks", () => {
@@ -153,14 +152,14 @@ describe("webhook events from a real agent to a real receiver", () => {
 
 describe("webhook signature", () => {
   test("without AGENTD_WEBHOOK_SECRET, no X-Agentd-Signature header", async () => {
-    const agent = await createFakeAgent(daemon, { webhook: receiver.url, prompt: "unsigned" });
+    const agent = await spawnFake(daemon, { webhook: receiver.url, prompt: "unsigned" });
     expect((await webhook(agent.id, "idle")).signature).toBeNull();
   });
 
   test("with AGENTD_WEBHOOK_SECRET, the header is sha256=HMAC-SHA256(secret, raw body)", async () => {
     const secret = "s3cret-for-tests";
     const signed = await startDaemon({ env: { AGENTD_WEBHOOK_SECRET: secret } });
-    const agent = await createFakeAgent(signed, { webhook: receiver.url, prompt: "sign this" });
+    const agent = await spawnFake(signed, { webhook: receiver.url, prompt: "sign this" });
     const hook = await webhook(agent.id, "idle");
     const expected = createHmac("sha256", secret).update(hook.raw).digest("hex");
     expect(hook.signature).toBe(`sha256=${expected}`);
