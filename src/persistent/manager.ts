@@ -110,7 +110,11 @@ export class PersistentAgents {
       const agent = await this.refresh(id);
       const alive = LIVE_STATUSES.includes(agent.status) || agent.status === "stopping";
       if (alive) this.state.setStatus(id, "stopping");
-      await this.systemctlOrFail(id, () => this.systemctl.stop(unitName(agent.name)));
+      // Like start and restart: systemd acts on the unit files as they are now.
+      await this.systemctlOrFail(id, async () => {
+        await this.systemctl.daemonReload();
+        await this.systemctl.stop(unitName(agent.name));
+      });
       if (alive) this.stopped(id);
       return this.get(id);
     });
