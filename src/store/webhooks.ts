@@ -69,3 +69,13 @@ export function listDeliveries(db: Database, agentId: string): DeliveryRecord[] 
     )
     .all(agentId);
 }
+
+/** Forget deliveries that ended (delivered, or failed for good) before `beforeIso`. */
+export function pruneFinishedDeliveries(db: Database, beforeIso: string): number {
+  return run(
+    db,
+    `DELETE FROM webhook_deliveries
+     WHERE status != 'pending' AND coalesce(delivered_at, created_at) < $before`,
+    { before: beforeIso },
+  ).changes;
+}

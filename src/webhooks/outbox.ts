@@ -8,6 +8,7 @@ import {
   enqueueDelivery,
   markAttemptFailed,
   markDelivered,
+  pruneFinishedDeliveries,
 } from "../store/webhooks.ts";
 
 export const WEBHOOK_EVENTS = ["idle", "error", "stopped", "completed", "failed"] as const;
@@ -34,6 +35,8 @@ export interface OutboxOptions {
 
 /** Attempts under way at once; more due deliveries wait for one of them to end. */
 const MAX_IN_FLIGHT = 20;
+const KEEP_FINISHED_MS = 7 * 24 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
 const MAX_RETRY_DELAY_MS = 3_600_000;
 
 /** Wait before the next attempt after `attempts` failed ones: base, then 3x longer each time. */
@@ -49,6 +52,7 @@ export function retryDelayMs(attempts: number, baseMs: number): number {
  */
 export class WebhookOutbox {
   private timer: Timer | null = null;
+  private pruner: Timer | undefined;
   private stopped = true;
   /** Ids of deliveries being attempted: they stay pending (and due) in the table meanwhile. */
   private readonly inflight = new Set<string>();
@@ -66,11 +70,14 @@ export class WebhookOutbox {
 
   start(): void {
     this.stopped = false;
+    this.forgetFinished();
+    this.pruner = setInterval(() => this.forgetFinished(), PRUNE_EVERY_MS);
     this.kick();
   }
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.pruner);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.abort.abort();
@@ -88,6 +95,16 @@ export class WebhookOutbox {
     });
     this.kick();
     return delivery_id;
+  }
+
+  /** Ended deliveries are kept a week for inspection; a daemon running for months stays small. */
+  private forgetFinished(): void {
+    try {
+      const before = new Date(Date.now() - KEEP_FINISHED_MS).toISOString();
+      pruneFinishedDeliveries(this.db, before);
+    } catch (error) {
+      log.warn(`webhook outbox: could not prune old deliveries: ${errorMessage(error)}`);
+    }
   }
 
   /** Look at the table soon (coalesced: many kicks in one tick make one pass). */

@@ -56,6 +56,36 @@ function settled(db: Database): Promise<DeliveryRecord> {
 }
 
 describe("webhook outbox", () => {
+  test("finished deliveries older than a week are forgotten at start; pending ones never", async () => {
+    const db = database();
+    const weekAgo = new Date(Date.now() - 8 * 24 * 3_600_000).toISOString();
+    const rows = [
+      ["old-done", "delivered", weekAgo],
+      ["old-failed", "failed", weekAgo],
+      ["old-pending", "pending", weekAgo],
+      ["new-done", "delivered", new Date().toISOString()],
+    ];
+    for (const [id, status, at] of rows) {
+      db.run(
+        `INSERT INTO webhook_deliveries (id, agent_id, url, event, body, status, next_attempt_at, created_at, delivered_at)
+         VALUES (?, 'agent-1', 'http://127.0.0.1:1/', 'idle', '{}', ?, ?, ?, ?)`,
+        [
+          id as string,
+          status as string,
+          Date.now() + 3_600_000,
+          at as string,
+          status === "delivered" ? (at as string) : null,
+        ],
+      );
+    }
+    outbox(db).start();
+    expect(
+      listDeliveries(db, "agent-1")
+        .map((row) => row.id)
+        .sort(),
+    ).toEqual(["new-done", "old-pending"]);
+  });
+
   test("retries wait the base delay, then 3x longer each time, capped at an hour", () => {
     expect([1, 2, 3, 4, 5, 6, 7].map((attempts) => retryDelayMs(attempts, 1000))).toEqual([
       1000, 3000, 9000, 27000, 81000, 243000, 729000,
