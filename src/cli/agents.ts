@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { type AgentJson, agentFields, agentTable } from "./agent-format.ts";
-import { UsageError, wholeNumber } from "./args.ts";
+import { type FlagSpecs, UsageError, wholeNumber } from "./args.ts";
 import { clientFrom, JSON_FLAG, URL_FLAG } from "./client.ts";
 import { defineCommand } from "./command.ts";
 import { printJson } from "./output.ts";
@@ -86,28 +86,54 @@ export const showCommand = defineCommand({
   },
 });
 
-export const stopCommand = defineCommand({
-  name: "stop",
-  summary: "stop an agent: SIGTERM, then SIGKILL after a grace period",
-  synopsis: "stop ID [--grace MS]",
-  flags: {
-    grace: { kind: "string", value: "MS", help: "milliseconds before SIGKILL (daemon's default)" },
-    ...URL_FLAG,
-    ...JSON_FLAG,
+const GRACE_FLAG = {
+  grace: {
+    kind: "string",
+    value: "MS",
+    help: "milliseconds from SIGTERM to SIGKILL for runs (the daemon's default)",
   },
-  async run({ flags, positionals }) {
-    const id = agentId(positionals);
-    const query = {
-      grace_ms: flags.grace === undefined ? undefined : wholeNumber("grace", flags.grace),
-    };
-    const agent = await clientFrom(flags).json<AgentJson>("POST", `${agentPath(id)}/stop`, {
-      query,
-    });
-    if (flags.json) printJson(agent);
-    else process.stdout.write(`${agent.id} ${agent.status}\n`);
-    return 0;
-  },
-});
+} as const satisfies FlagSpecs;
+
+const FORCE_FLAG = {
+  force: { kind: "boolean", help: "persistent agents: overwrite hand-edited generated files" },
+} as const satisfies FlagSpecs;
+
+/** stop, start and restart: one POST to the agent's lifecycle route, printing its new status. */
+function lifecycleCommand(action: "stop" | "start" | "restart", summary: string) {
+  const graceful = action !== "start";
+  const rewrites = action !== "stop";
+  return defineCommand({
+    name: action,
+    summary,
+    synopsis: `${action} ID${graceful ? " [--grace MS]" : ""}${rewrites ? " [--force]" : ""}`,
+    flags: {
+      ...(graceful ? GRACE_FLAG : {}),
+      ...(rewrites ? FORCE_FLAG : {}),
+      ...URL_FLAG,
+      ...JSON_FLAG,
+    },
+    async run({ flags, positionals }) {
+      const id = agentId(positionals);
+      const query = {
+        grace_ms: flags.grace === undefined ? undefined : wholeNumber("grace", flags.grace),
+        force: flags.force ? "1" : undefined,
+      };
+      const agent = await clientFrom(flags).json<AgentJson>("POST", `${agentPath(id)}/${action}`, {
+        query,
+      });
+      if (flags.json) printJson(agent);
+      else process.stdout.write(`${agent.id} ${agent.status}\n`);
+      return 0;
+    },
+  });
+}
+
+export const stopCommand = lifecycleCommand(
+  "stop",
+  "stop an agent: SIGTERM, then SIGKILL after a grace period",
+);
+export const startCommand = lifecycleCommand("start", "start a stopped agent again");
+export const restartCommand = lifecycleCommand("restart", "stop an agent, then start it again");
 
 export const rmCommand = defineCommand({
   name: "rm",

@@ -1,9 +1,11 @@
 import {
   logsCommand,
   lsCommand,
+  restartCommand,
   rmCommand,
   showCommand,
   spawnCommand,
+  startCommand,
   stopCommand,
 } from "./agents.ts";
 import { type ParsedArgs, parseArgs, UsageError } from "./args.ts";
@@ -22,7 +24,9 @@ const COMMANDS: readonly Command[] = [
   showCommand,
   sendCommand,
   attachCommand,
+  startCommand,
   stopCommand,
+  restartCommand,
   rmCommand,
   logsCommand,
   eventsCommand,

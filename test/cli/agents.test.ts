@@ -180,6 +180,20 @@ describe("a session through the CLI", () => {
     expect(again.stderr).toContain(`agentd: agent ${id} is stopped`);
   });
 
+  test("start brings a stopped agent back and restart cycles it; each prints the new status", async () => {
+    const started = await agentd(["start", id]);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toBe(`${id} idle\n`);
+    const before = (await showJson(id)).pid;
+    const restarted = await agentd(["restart", id, "--grace", "2000"]);
+    expect(restarted.code).toBe(0);
+    expect(restarted.stdout).toBe(`${id} idle\n`);
+    expect((await showJson(id)).pid).not.toBe(before);
+    const twice = await agentd(["start", id]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain("already");
+  });
+
   test("rm removes the agent; it is unknown afterwards", async () => {
     const { stdout, code } = await agentd(["rm", id]);
     expect(code).toBe(0);
