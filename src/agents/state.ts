@@ -58,13 +58,13 @@ export class AgentState {
     if (!agent) return;
     switch (event.type) {
       case "turn.started":
-        this.turnStarted(agent, event.turn_id);
+        this.turnStarted(agent, ourTurnId(agent, event.turn_id));
         break;
       case "turn.completed":
-        this.turnCompleted(agent, event.turn_id, event.response);
+        this.turnCompleted(agent, ourTurnId(agent, event.turn_id), event.response);
         break;
       case "turn.failed":
-        this.turnFailed(agent, event.turn_id, event.error);
+        this.turnFailed(agent, ourTurnId(agent, event.turn_id), event.error);
         break;
       case "usage":
         this.usage(agent, event);
@@ -219,16 +219,13 @@ export class AgentState {
   }
 
   /**
-   * The turn an event is about: the one it names, else (agents that do not echo turn ids)
-   * the oldest one still open — agents answer in order.
+   * The turn an event is about: the open one it names (none if that is unknown or over), else
+   * (agents that do not echo turn ids) the oldest one still open — they answer in order.
    */
   private findTurn(agentId: string, turnId: string | undefined): TurnRecord | null {
-    if (turnId !== undefined) {
-      const named = getTurn(this.db, agentId, turnId);
-      if (named && (named.status === "queued" || named.status === "running")) return named;
-      if (named) return null;
-    }
-    return oldestOpenTurn(this.db, agentId);
+    if (turnId === undefined) return oldestOpenTurn(this.db, agentId);
+    const named = getTurn(this.db, agentId, turnId);
+    return named && (named.status === "queued" || named.status === "running") ? named : null;
   }
 
   private hasRunningTurn(agentId: string): boolean {
@@ -256,6 +253,14 @@ export class AgentState {
       error,
     });
   }
+}
+
+/**
+ * A turn id in an agent's event names one of our turns only when we sent it in an envelope;
+ * an agent on raw prompts may use ids of its own, which mean nothing here.
+ */
+function ourTurnId(agent: AgentRecord, turnId: string | undefined): string | undefined {
+  return agent.turn_envelope ? turnId : undefined;
 }
 
 export function centsOf(microUsd: number | null): number | null {

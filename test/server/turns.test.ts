@@ -120,6 +120,28 @@ describe("turns", () => {
     expect(b.body.response).toBe("echo: beta");
   });
 
+  test("without envelopes, turn ids of the agent's own making are ignored: answers match in order", async () => {
+    const daemon = await startDaemon();
+    const agent = await spawnFake(daemon, { turn_envelope: false });
+    const [a, b] = await Promise.all([
+      send(daemon, agent.id, { message: "OWNID one", wait: true }),
+      send(daemon, agent.id, { message: "OWNID two", wait: true }),
+    ]);
+    expect([a.body.response, b.body.response]).toEqual(["echo: OWNID one", "echo: OWNID two"]);
+  });
+
+  test("with envelopes, an answer naming a turn agentd does not know completes no other turn", async () => {
+    const daemon = await startDaemon();
+    const agent = await spawnFake(daemon);
+    const stray = await send(daemon, agent.id, { message: "OWNID", wait: true, timeout_ms: 300 });
+    expect(stray.body.status).toBe("timeout");
+    const fine = await send(daemon, agent.id, { message: "normal", wait: true });
+    expect(fine.body.response).toBe("echo: normal");
+    const first = (await daemon.api<TurnJson>(`/agents/${agent.id}/turns/${stray.body.turn_id}`))
+      .body;
+    expect(["queued", "running"]).toContain(first.status);
+  });
+
   test("turns are listed newest first, with limit and before paging", async () => {
     const daemon = await startDaemon();
     const agent = await spawnFake(daemon);
