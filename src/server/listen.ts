@@ -34,6 +34,7 @@ export function listen(app: App, hostname: string, port: number): Listener {
 }
 
 async function handle(app: App, request: Request): Promise<Response> {
+  request = withRoutableUrl(request);
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) return tooLarge(Number(declared));
   if (declared === null && request.body !== null) {
@@ -42,6 +43,17 @@ async function handle(app: App, request: Request): Promise<Response> {
     request = new Request(request, { body });
   }
   return app.handle(request);
+}
+
+/**
+ * Elysia finds the path by searching for "/" from the 11th character of the URL, so a Host
+ * header shorter than 4 characters ("http://a/x") would be routed wrongly. Such requests get
+ * a URL with a host long enough; only the path and query matter for routing.
+ */
+function withRoutableUrl(request: Request): Request {
+  const url = new URL(request.url);
+  if (url.host.length >= 4) return request;
+  return new Request(`http://localhost${url.pathname}${url.search}`, request);
 }
 
 function tooLarge(size: number | null): Response {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { daemonPaths, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 afterAll(stopAllDaemons);
 
@@ -38,6 +39,25 @@ describe("daemon HTTP basics", () => {
     expect(res.body).toEqual({
       error: { code: "not_found", message: "no route for GET /no/such/route" },
     });
+  });
+
+  test("a request with a very short Host header is routed like any other", async () => {
+    const daemon = await startDaemon();
+    const { hostname, port } = new URL(daemon.url);
+    let reply = "";
+    const socket = await Bun.connect({
+      hostname,
+      port: Number(port),
+      socket: {
+        data(_socket, chunk) {
+          reply += chunk.toString();
+        },
+      },
+    });
+    socket.write("GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    await waitFor("the answer", () => reply.includes('"ok":true'));
+    expect(reply).toStartWith("HTTP/1.1 200");
+    socket.end();
   });
 
   test("a body over 1 MiB is refused with 413 and the error shape, with or without Content-Length", async () => {
