@@ -37,12 +37,6 @@ export class ConflictError extends AgentdError {
   }
 }
 
-export class PayloadTooLargeError extends AgentdError {
-  constructor(message: string) {
-    super(413, "payload_too_large", message);
-  }
-}
-
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

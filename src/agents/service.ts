@@ -27,6 +27,7 @@ import { nowIso } from "../store/time.ts";
 import {
   getTurn,
   insertTurn,
+  isOpenTurn,
   listTurns,
   type TurnPage,
   type TurnRecord,
@@ -370,7 +371,7 @@ export class AgentService {
   /** The turn once it has ended, or as it stands when timeoutMs runs out. */
   async awaitTurn(id: string, turnId: string, timeoutMs: number | null): Promise<TurnRecord> {
     const turn = this.turn(id, turnId);
-    if (turn.status !== "queued" && turn.status !== "running") return turn;
+    if (!isOpenTurn(turn)) return turn;
     await this.waiters.wait(id, turnId, timeoutMs);
     return this.turn(id, turnId);
   }

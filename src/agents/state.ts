@@ -19,6 +19,7 @@ import {
   addTurnUsage,
   closeOpenTurns,
   getTurn,
+  isOpenTurn,
   oldestOpenTurn,
   type TurnRecord,
   type TurnStatus,
@@ -225,7 +226,7 @@ export class AgentState {
   private findTurn(agentId: string, turnId: string | undefined): TurnRecord | null {
     if (turnId === undefined) return oldestOpenTurn(this.db, agentId);
     const named = getTurn(this.db, agentId, turnId);
-    return named && (named.status === "queued" || named.status === "running") ? named : null;
+    return named && isOpenTurn(named) ? named : null;
   }
 
   private hasRunningTurn(agentId: string): boolean {

@@ -6,6 +6,11 @@ export const TURN_STATUSES = ["queued", "running", "completed", "error", "cancel
 export type TurnStatus = (typeof TURN_STATUSES)[number];
 export const OPEN_TURN_STATUSES: readonly TurnStatus[] = ["queued", "running"];
 
+/** Still waiting for its answer. */
+export function isOpenTurn(turn: TurnRecord): boolean {
+  return OPEN_TURN_STATUSES.includes(turn.status);
+}
+
 export interface TurnRecord {
   agent_id: string;
   id: string;

@@ -23,9 +23,3 @@ export function renderTemplate(name: TemplateName, values: Record<string, string
     return value;
   });
 }
-
-export function placeholders(name: TemplateName): string[] {
-  return [
-    ...new Set([...TEMPLATES[name].matchAll(/\{\{([A-Z_]+)\}\}/g)].map((m) => m[1] as string)),
-  ];
-}
