@@ -1,16 +1,23 @@
+import type { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
+import { AgentLifecycle } from "./agents/lifecycle.ts";
+import { AgentRecorder } from "./agents/recorder.ts";
 import { AgentService } from "./agents/service.ts";
-import { AgentState } from "./agents/state.ts";
 import { TitleMaker } from "./agents/title.ts";
+import { AgentTurns } from "./agents/turns.ts";
 import { TurnWaiters } from "./agents/waiters.ts";
 import type { Config } from "./config.ts";
 import { EventBus } from "./events/bus.ts";
 import { log } from "./log.ts";
-import { lingerWarning } from "./persistent/linger.ts";
+import { builtinProtocols, type ProtocolRegistry } from "./protocols/index.ts";
+import { lingerWarning } from "./runtimes/persistent/linger.ts";
+import { PersistentRuntime } from "./runtimes/persistent/runtime.ts";
+import { RunRuntime } from "./runtimes/run/runtime.ts";
 import { createApp } from "./server/app.ts";
 import { type Listener, listen } from "./server/listen.ts";
 import { updateAgent } from "./store/agents.ts";
 import { openDatabase } from "./store/db.ts";
+import { Transactions } from "./store/transactions.ts";
 import { VERSION } from "./version.ts";
 import { WebhookOutbox } from "./webhooks/outbox.ts";
 
@@ -27,25 +34,15 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
   const db = openDatabase(config.dbPath);
-  const bus = new EventBus(db, config.eventRetention);
-  const outbox = new WebhookOutbox(db, {
-    secret: config.webhookSecret,
-    retryBaseMs: config.webhookRetryBaseMs,
-  });
-  const waiters = new TurnWaiters();
-  const titles = new TitleMaker(config.title, (agentId, title) => {
-    updateAgent(db, agentId, { title });
-  });
-  const state = new AgentState({ db, bus, outbox, titles, waiters });
-  const agents = new AgentService({ config, db, bus, state, waiters });
-  agents.recover();
+  const agents = wireAgents(config, db, builtinProtocols());
+  agents.service.recover();
 
   const app = createApp({
     config,
     version: VERSION,
     startedAt: Date.now(),
-    agents,
-    events: bus,
+    agents: agents.service,
+    events: agents.bus,
     warnings: () => {
       const warning = lingerWarning(config.lingerFile);
       return warning === null ? [] : [warning];
@@ -58,7 +55,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     db.close();
     throw error;
   }
-  outbox.start();
+  agents.outbox.start();
   const port = listener.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   log.info(`agentd ${VERSION} listening on ${url} (db ${config.dbPath})`);
@@ -67,13 +64,43 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const shutdown = () => {
     closing ??= (async () => {
       log.info("shutting down: stopping agents");
-      await agents.shutdown();
+      await agents.service.shutdown();
       await listener.stop();
-      outbox.stop();
+      agents.outbox.stop();
       db.close();
       log.info("stopped");
     })();
     return closing;
   };
   return { url, port, shutdown };
+}
+
+/** The agent half of the daemon, everything below HTTP: also what in-process tests build. */
+export function wireAgents(config: Config, db: Database, protocols: ProtocolRegistry) {
+  const transactions = new Transactions(db);
+  const bus = new EventBus(db, transactions, config.eventRetention);
+  const outbox = new WebhookOutbox(db, {
+    secret: config.webhookSecret,
+    retryBaseMs: config.webhookRetryBaseMs,
+  });
+  const waiters = new TurnWaiters();
+  const titles = new TitleMaker(config.title, (agentId, title) => {
+    updateAgent(db, agentId, { title });
+  });
+  const turns = new AgentTurns({ db, transactions, bus, waiters });
+  const lifecycle = new AgentLifecycle({ db, transactions, bus, outbox, turns });
+  const recorder = new AgentRecorder({ db, transactions, bus, turns, lifecycle, outbox, titles });
+  const runtimeDeps = { config, db, lifecycle, recorder, protocols };
+  const service = new AgentService({
+    config,
+    db,
+    transactions,
+    bus,
+    lifecycle,
+    turns,
+    waiters,
+    protocols,
+    runtimes: { run: new RunRuntime(runtimeDeps), persistent: new PersistentRuntime(runtimeDeps) },
+  });
+  return { service, bus, outbox, recorder, lifecycle };
 }

@@ -4,6 +4,8 @@ import { BadRequestError } from "../errors.ts";
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const TURN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variables agentd sets for agents itself; an agent's own env may not shadow them. */
+export const RESERVED_ENV_PREFIX = "AGENTD_";
 
 export function checkName(name: string): string {
   if (!NAME_PATTERN.test(name)) {
@@ -49,6 +51,11 @@ export function checkEnv(env: Record<string, string>): Record<string, string> {
     if (!ENV_KEY_PATTERN.test(key)) {
       throw new BadRequestError(
         `invalid env name "${key}": use letters, digits and _, not starting with a digit`,
+      );
+    }
+    if (key.startsWith(RESERVED_ENV_PREFIX)) {
+      throw new BadRequestError(
+        `env ${key}: names starting with ${RESERVED_ENV_PREFIX} are agentd's own; choose another name`,
       );
     }
     if (value.includes("\0")) throw new BadRequestError(`env ${key} contains a NUL byte`);

@@ -1,14 +1,10 @@
-import type { Static } from "elysia";
-import type { AgentSchema } from "../server/views.ts";
+import type { AgentView } from "../api/schemas.ts";
 import { formatFields, formatTable, truncate } from "./table.ts";
-
-/** An agent as the daemon's API returns it. */
-export type AgentJson = Static<typeof AgentSchema>;
 
 const DESCRIPTION_CHARS = 60;
 
 /** `ls`: one row per agent. */
-export function agentTable(agents: readonly AgentJson[]): string {
+export function agentTable(agents: readonly AgentView[]): string {
   const rows = agents.map((agent) => [
     agent.id,
     agent.status,
@@ -21,7 +17,7 @@ export function agentTable(agents: readonly AgentJson[]): string {
 }
 
 /** `show`: everything about one agent, one field per line. */
-export function agentFields(agent: AgentJson): string {
+export function agentFields(agent: AgentView): string {
   return formatFields([
     ["id", agent.id],
     ["name", agent.name],

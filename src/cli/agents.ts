@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
-import { type AgentJson, agentFields, agentTable } from "./agent-format.ts";
+import type { AgentView, DeleteResult } from "../api/schemas.ts";
+import { agentFields, agentTable } from "./agent-format.ts";
 import { type FlagSpecs, UsageError, wholeNumber } from "./args.ts";
 import { clientFrom, JSON_FLAG, URL_FLAG } from "./client.ts";
 import { defineCommand } from "./command.ts";
@@ -45,7 +46,7 @@ export const spawnCommand = defineCommand({
       prompt: positionals.length > 0 ? positionals.join(" ") : undefined,
       extra_args: rest.length > 0 ? rest : undefined,
     };
-    const agent = await clientFrom(flags).json<AgentJson>("POST", "/agents", { body });
+    const agent = await clientFrom(flags).json<AgentView>("POST", "/agents", { body });
     if (flags.json) printJson(agent);
     else process.stdout.write(`${agent.id}\n`);
     return 0;
@@ -65,7 +66,7 @@ export const lsCommand = defineCommand({
   async run({ flags, positionals }) {
     noArguments(positionals);
     const query = { status: flags.status, mode: flags.mode };
-    const agents = await clientFrom(flags).json<AgentJson[]>("GET", "/agents", { query });
+    const agents = await clientFrom(flags).json<AgentView[]>("GET", "/agents", { query });
     if (flags.json) printJson(agents);
     else process.stdout.write(agentTable(agents));
     return 0;
@@ -79,7 +80,7 @@ export const showCommand = defineCommand({
   flags: { ...URL_FLAG, ...JSON_FLAG },
   async run({ flags, positionals }) {
     const id = agentId(positionals);
-    const agent = await clientFrom(flags).json<AgentJson>("GET", agentPath(id));
+    const agent = await clientFrom(flags).json<AgentView>("GET", agentPath(id));
     if (flags.json) printJson(agent);
     else process.stdout.write(agentFields(agent));
     return 0;
@@ -118,7 +119,7 @@ function lifecycleCommand(action: "stop" | "start" | "restart", summary: string)
         grace_ms: flags.grace === undefined ? undefined : wholeNumber("grace", flags.grace),
         force: flags.force ? "1" : undefined,
       };
-      const agent = await clientFrom(flags).json<AgentJson>("POST", `${agentPath(id)}/${action}`, {
+      const agent = await clientFrom(flags).json<AgentView>("POST", `${agentPath(id)}/${action}`, {
         query,
       });
       if (flags.json) printJson(agent);
@@ -142,7 +143,7 @@ export const rmCommand = defineCommand({
   flags: { ...URL_FLAG, ...JSON_FLAG },
   async run({ flags, positionals }) {
     const id = agentId(positionals);
-    const result = await clientFrom(flags).json<{ id: string }>("DELETE", agentPath(id));
+    const result = await clientFrom(flags).json<DeleteResult>("DELETE", agentPath(id));
     if (flags.json) printJson(result);
     else process.stdout.write(`${result.id} removed\n`);
     return 0;

@@ -1,18 +1,10 @@
+import type { StoredEvent } from "../api/events.ts";
 import { agentPath } from "./agents.ts";
 import { UsageError, wholeNumber } from "./args.ts";
 import { clientFrom, URL_FLAG } from "./client.ts";
 import { defineCommand } from "./command.ts";
 import { serverSentData } from "./sse.ts";
 import { writeStdout } from "./stream.ts";
-
-/** An event as the daemon's event streams send it, in each event's `data:`. */
-interface EventJson {
-  seq: number;
-  agent_id: string;
-  type: string;
-  data: Record<string, unknown>;
-  created_at: string;
-}
 
 export const eventsCommand = defineCommand({
   name: "events",
@@ -41,13 +33,13 @@ export const eventsCommand = defineCommand({
       mayIdle: flags.follow,
     });
     for await (const data of serverSentData(response)) {
-      await writeStdout(flags.json ? `${data}\n` : eventLine(JSON.parse(data) as EventJson));
+      await writeStdout(flags.json ? `${data}\n` : eventLine(JSON.parse(data) as StoredEvent));
     }
     return 0;
   },
 });
 
-function eventLine(event: EventJson): string {
+function eventLine(event: StoredEvent): string {
   const { seq, created_at, agent_id, type, data } = event;
   return `${seq} ${created_at} ${agent_id} ${type} ${JSON.stringify(data)}\n`;
 }

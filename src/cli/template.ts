@@ -1,5 +1,5 @@
 import { loadConfig } from "../config.ts";
-import { renderAsset } from "../persistent/assets.ts";
+import { renderAsset } from "../runtimes/persistent/assets.ts";
 import { isTemplateName, TEMPLATES } from "../templates/index.ts";
 import { UsageError } from "./args.ts";
 import { defineCommand } from "./command.ts";

@@ -1,5 +1,4 @@
-import type { Static } from "elysia";
-import type { TurnSchema } from "../server/views.ts";
+import type { SendResult, TurnView } from "../api/schemas.ts";
 import { agentPath } from "./agents.ts";
 import { type FlagSpecs, secondsAsMs, UsageError } from "./args.ts";
 import { clientFrom, JSON_FLAG, URL_FLAG } from "./client.ts";
@@ -7,16 +6,6 @@ import { defineCommand } from "./command.ts";
 import { printJson } from "./output.ts";
 
 /** Turns: send a prompt, and wait for a turn's answer right away (send --wait) or later (attach). */
-
-type TurnJson = Static<typeof TurnSchema>;
-
-/** What `POST /agents/:id/send` answers. */
-interface SendAnswer {
-  status: "sent" | "completed" | "error" | "timeout";
-  turn_id: string;
-  response?: string | null;
-  error?: string | null;
-}
 
 /** Where a waited-on turn stands when the wait is over. */
 interface TurnOutcome {
@@ -69,7 +58,7 @@ export const sendCommand = defineCommand({
       wait: flags.wait,
       timeout_ms: timeoutMs(flags.timeout),
     };
-    const answer = await clientFrom(flags).json<SendAnswer>("POST", `${agentPath(id)}/send`, {
+    const answer = await clientFrom(flags).json<SendResult>("POST", `${agentPath(id)}/send`, {
       body,
       mayIdle: flags.wait,
     });
@@ -82,8 +71,8 @@ export const sendCommand = defineCommand({
       agentId: id,
       turnId: answer.turn_id,
       state: outcomeState(answer.status),
-      response: answer.response ?? null,
-      error: answer.error ?? null,
+      response: "response" in answer ? answer.response : null,
+      error: "error" in answer ? answer.error : null,
     };
     return report(outcome, flags.json ? answer : undefined);
   },
@@ -100,7 +89,7 @@ export const attachCommand = defineCommand({
     if (id === undefined || turnId === undefined || extra.length > 0) {
       throw new UsageError("expected an agent ID and a TURN id");
     }
-    const turn = await clientFrom(flags).json<TurnJson>(
+    const turn = await clientFrom(flags).json<TurnView>(
       "GET",
       `${agentPath(id)}/turns/${encodeURIComponent(turnId)}`,
       { query: { wait: 1, timeout_ms: timeoutMs(flags.timeout) }, mayIdle: true },

@@ -1,6 +1,8 @@
 import type { Database } from "bun:sqlite";
+import type { EventData, EventType, StoredEvent } from "../api/events.ts";
 import { log } from "../log.ts";
-import { appendEvent, latestEventSeq, pruneEvents, type StoredEvent } from "../store/events.ts";
+import { appendEvent, latestEventSeq, pruneEvents } from "../store/events.ts";
+import type { Transactions } from "../store/transactions.ts";
 import { EventSubscription, type SubscriptionOptions } from "./subscription.ts";
 
 export type EventListener = (event: StoredEvent) => void;
@@ -9,8 +11,9 @@ const PRUNE_EVERY = 100;
 const PRUNE_BATCH = 500;
 
 /**
- * Stores every event (giving it its seq) and hands it to live subscribers. Old events beyond
- * the per-agent retention are pruned in small batches off the ingestion path.
+ * Stores every event (giving it its seq) and hands it to live subscribers once the
+ * transaction that stored it has committed. Old events beyond the per-agent retention are
+ * pruned in small batches off the ingestion path.
  */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
@@ -19,20 +22,14 @@ export class EventBus {
 
   constructor(
     private readonly db: Database,
+    private readonly transactions: Transactions,
     private readonly retention: number,
   ) {}
 
-  record(agentId: string, type: string, data: Record<string, unknown>): StoredEvent {
-    const event = appendEvent(this.db, agentId, type, data);
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        log.error(`event listener failed: ${String(error)}`);
-      }
-    }
+  record<T extends EventType>(agentId: string, type: T, data: EventData<T>): void {
+    const event = appendEvent(this.db, agentId, type, data) as StoredEvent;
+    this.transactions.afterCommit(() => this.publish(event));
     this.maybePrune(agentId);
-    return event;
   }
 
   /** A reader of stored-then-live events; see EventSubscription. */
@@ -55,6 +52,16 @@ export class EventBus {
 
   forget(agentId: string): void {
     this.sincePrune.delete(agentId);
+  }
+
+  private publish(event: StoredEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        log.error(`event listener failed: ${String(error)}`);
+      }
+    }
   }
 
   private maybePrune(agentId: string): void {

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
-import { eventsAfter, type StoredEvent } from "../store/events.ts";
+import type { StoredEvent } from "../api/events.ts";
+import { eventsAfter } from "../store/events.ts";
 import type { EventBus } from "./bus.ts";
 
 const REPLAY_PAGE = 500;

@@ -1,10 +1,9 @@
-import type { ProtocolDriver } from "./events.ts";
 import { omni } from "./omni.ts";
+import type { ProtocolDriver } from "./session.ts";
 
-const DRIVERS: Record<string, ProtocolDriver> = { [omni.name]: omni };
+/** The protocols agentd speaks, by name; tests add their own fixtures to a copy. */
+export type ProtocolRegistry = ReadonlyMap<string, ProtocolDriver>;
 
-export const PROTOCOL_NAMES = Object.keys(DRIVERS);
-
-export function protocolDriver(name: string): ProtocolDriver | undefined {
-  return DRIVERS[name];
+export function builtinProtocols(): Map<string, ProtocolDriver> {
+  return new Map([omni].map((driver) => [driver.name, driver]));
 }

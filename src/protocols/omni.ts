@@ -1,33 +1,113 @@
-import type { AgentEvent, Prompt, ProtocolDriver } from "./events.ts";
+import type {
+  AgentEvent,
+  Prompt,
+  ProtocolDriver,
+  ProtocolSession,
+  SessionAgent,
+  SessionHost,
+} from "./session.ts";
 
 /**
- * The `omni` agent: NUL-framed prompts on stdin, JSON lines on stdout in two vocabularies
- * (machine events with `type: "custom"`, and trace events, plain or tagged or wrapped).
+ * The `omni` agent (the original daemon's): launched with `--provider P --model M --json`,
+ * NUL-framed prompts on stdin (raw text, or v1 envelopes carrying agentd's turn id), JSON lines
+ * on stdout in two vocabularies — machine events (`type: "custom"`) and trace events (plain,
+ * tagged or wrapped). It cannot cancel a turn, and has no conversation to resume.
  */
 export const omni: ProtocolDriver = {
   name: "omni",
-  parseLine(line) {
-    const trimmed = line.trim();
-    if (!trimmed.startsWith("{")) return [];
-    let value: unknown;
-    try {
-      value = JSON.parse(trimmed);
-    } catch {
-      return [];
-    }
-    return isObject(value) ? parseObject(value) : [];
+  command: null,
+  capabilities: { envelopes: true, cancel: false, resume: false },
+  launch(agent) {
+    const runId = agent.runId === null ? [] : ["--run-id", agent.runId];
+    const args = ["--provider", agent.provider, "--model", agent.model, ...runId, "--json"];
+    // As in the original daemon, the thinking level reaches the agent in its environment.
+    const env: Record<string, string> = agent.thinking ? { AGENTD_THINKING: agent.thinking } : {};
+    return { args, env };
   },
-  encodePrompt(prompt, envelope) {
-    const text = envelope ? JSON.stringify(envelopeOf(prompt)) : prompt.input;
-    const body = new TextEncoder().encode(text);
-    const framed = new Uint8Array(body.length + 1);
-    framed.set(body);
-    return framed;
+  open(host, agent) {
+    return new OmniSession(host, agent);
   },
 };
 
+/** A person's cancel inside the agent comes back as this error. */
+const CANCELLED_BY_USER = "Cancelled by user";
+
+class OmniSession implements ProtocolSession {
+  /** The agent's last event, when it was a completion: the next one may only repeat it. */
+  private lastCompletion: { turn_id?: string | undefined } | null = null;
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly agent: SessionAgent,
+  ) {}
+
+  async open(): Promise<void> {}
+
+  prompt(prompt: Prompt): Promise<void> {
+    return this.host.write(encodePrompt(prompt, this.agent.envelopes));
+  }
+
+  receive(line: string): AgentEvent[] {
+    const events = parseOmniLine(line);
+    return events.filter((event) => !this.repeats(event)).map((event) => this.inAgentdTerms(event));
+  }
+
+  async cancel(): Promise<void> {
+    throw new Error("omni agents cannot cancel a turn");
+  }
+
+  /** Closing stdin is the goodbye, and the process runtime does that. */
+  async close(): Promise<void> {}
+
+  /**
+   * omni reports the end of a turn in both its vocabularies (agent_complete and AgentDone),
+   * one right after the other: the second is the same completion, unless it names another turn.
+   */
+  private repeats(event: AgentEvent): boolean {
+    const previous = this.lastCompletion;
+    this.lastCompletion = event.type === "turn.completed" ? event : null;
+    if (event.type !== "turn.completed" || previous === null) return false;
+    return (
+      event.turn_id === undefined ||
+      previous.turn_id === undefined ||
+      event.turn_id === previous.turn_id
+    );
+  }
+
+  private inAgentdTerms(event: AgentEvent): AgentEvent {
+    if (event.type === "turn.failed" && event.error === CANCELLED_BY_USER) {
+      return { type: "turn.cancelled", turn_id: event.turn_id, reason: CANCELLED_BY_USER };
+    }
+    // Without envelopes the agent never saw agentd's ids: any id it reports is its own.
+    if ("turn_id" in event && !this.agent.envelopes) return { ...event, turn_id: undefined };
+    return event;
+  }
+}
+
+/** The bytes of one prompt: a v1 envelope or the raw input, then one NUL. */
+export function encodePrompt(prompt: Prompt, envelope: boolean): Uint8Array {
+  const text = envelope ? JSON.stringify(envelopeOf(prompt)) : prompt.input;
+  const body = new TextEncoder().encode(text);
+  const framed = new Uint8Array(body.length + 1);
+  framed.set(body);
+  return framed;
+}
+
 function envelopeOf(prompt: Prompt) {
   return { v: 1, turn_id: prompt.turn_id, input: prompt.input, metadata: prompt.metadata ?? {} };
+}
+
+/** The events one output line means; [] for anything that is not an omni event. */
+export function parseOmniLine(line: string): AgentEvent[] {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith("{")) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    return [];
+  }
+  return isObject(value) ? parseObject(value) : [];
 }
 
 type Json = Record<string, unknown>;

@@ -1,12 +1,24 @@
 import { Elysia, t } from "elysia";
-import { NAME_PATTERN, TURN_ID_PATTERN } from "../agents/validation.ts";
-import { AGENT_STATUSES } from "../store/agents.ts";
-import { followFile, tailOffset } from "../supervisor/log-follow.ts";
+import {
+  AgentModeSchema,
+  AgentSchema,
+  AgentStatusSchema,
+  CreateAgentBody,
+  DeleteResultSchema,
+  MessageSchema,
+  PatchAgentBody,
+  PatchResultSchema,
+  SendBody,
+  SendResultSchema,
+  TurnSchema,
+} from "../api/schemas.ts";
+import { followFile, tailOffset } from "../logs/follow.ts";
 import type { AppContext } from "./context.ts";
 import { isOn, QueryFlag } from "./query.ts";
-import { AgentSchema, agentView, TurnSchema, turnView } from "./views.ts";
+import { agentView, turnView } from "./views.ts";
 
 const IdParams = t.Object({ id: t.String() });
+const TurnParams = t.Object({ id: t.String(), turn_id: t.String() });
 const GraceMs = t.Optional(t.Numeric({ minimum: 0, maximum: 3_600_000 }));
 const GraceQuery = t.Object({ grace_ms: GraceMs });
 /** `?force=1`: overwrite persistent agents' generated files even where edited by hand. */
@@ -19,61 +31,6 @@ function forced(query: { force?: string | undefined }) {
   return { force: query.force === "1" || query.force === "true" };
 }
 
-const CreateBody = t.Object(
-  {
-    name: t.Optional(t.String({ pattern: NAME_PATTERN.source })),
-    prompt: t.Optional(t.String()),
-    mode: t.Optional(t.Union([t.Literal("run"), t.Literal("persistent")])),
-    protocol: t.Optional(t.String()),
-    command: t.Optional(t.Array(t.String(), { minItems: 1 })),
-    provider: t.Optional(t.String({ minLength: 1 })),
-    model: t.Optional(t.String({ minLength: 1 })),
-    cwd: t.Optional(t.String({ minLength: 1 })),
-    thinking: t.Optional(t.String()),
-    extra_args: t.Optional(t.Array(t.String())),
-    env: t.Optional(t.Record(t.String(), t.String())),
-    webhook: t.Optional(t.String()),
-    turn_envelope: t.Optional(t.Boolean()),
-    start: t.Optional(t.Boolean()),
-  },
-  { additionalProperties: false },
-);
-
-const PatchBody = t.Object(
-  {
-    provider: t.Optional(t.String({ minLength: 1 })),
-    model: t.Optional(t.String({ minLength: 1 })),
-    thinking: t.Optional(t.Union([t.String(), t.Null()])),
-    extra_args: t.Optional(t.Array(t.String())),
-    env: t.Optional(t.Record(t.String(), t.String())),
-    webhook: t.Optional(t.Union([t.String(), t.Null()])),
-  },
-  { additionalProperties: false },
-);
-
-const SendBody = t.Object(
-  {
-    message: t.String(),
-    turn_id: t.Optional(t.String({ pattern: TURN_ID_PATTERN.source })),
-    metadata: t.Optional(t.Record(t.String(), t.Unknown())),
-    wait: t.Optional(t.Boolean()),
-    timeout_ms: t.Optional(t.Integer({ minimum: 0 })),
-  },
-  { additionalProperties: false },
-);
-
-const SendResponse = t.Object({
-  status: t.Union([
-    t.Literal("sent"),
-    t.Literal("completed"),
-    t.Literal("error"),
-    t.Literal("timeout"),
-  ]),
-  turn_id: t.String(),
-  response: t.Optional(t.Union([t.String(), t.Null()])),
-  error: t.Optional(t.Union([t.String(), t.Null()])),
-});
-
 export function agentRoutes(ctx: AppContext) {
   const agents = ctx.agents;
   return new Elysia({ prefix: "/agents", tags: ["agents"] })
@@ -84,12 +41,17 @@ export function agentRoutes(ctx: AppContext) {
         set.status = 201;
         return agentView(agent);
       },
-      { body: CreateBody, query: ForceQuery, detail: { summary: "Create and start an agent" } },
+      {
+        body: CreateAgentBody,
+        query: ForceQuery,
+        response: { 201: AgentSchema },
+        detail: { summary: "Create and start an agent" },
+      },
     )
     .get("/", ({ query }) => agents.list(query).map(agentView), {
       query: t.Object({
-        status: t.Optional(t.Union(AGENT_STATUSES.map((s) => t.Literal(s)))),
-        mode: t.Optional(t.Union([t.Literal("run"), t.Literal("persistent")])),
+        status: t.Optional(AgentStatusSchema),
+        mode: t.Optional(AgentModeSchema),
       }),
       response: t.Array(AgentSchema),
       detail: { summary: "List agents" },
@@ -107,9 +69,9 @@ export function agentRoutes(ctx: AppContext) {
       },
       {
         params: IdParams,
-        body: PatchBody,
+        body: PatchAgentBody,
         query: ForceQuery,
-        response: t.Object({ agent: AgentSchema, restart_required: t.Boolean() }),
+        response: PatchResultSchema,
         detail: {
           summary:
             "Change config; persistent agents' files are rewritten, and a restart applies it",
@@ -119,7 +81,7 @@ export function agentRoutes(ctx: AppContext) {
     .post("/:id/send", ({ params, body }) => agents.send(params.id, body), {
       params: IdParams,
       body: SendBody,
-      response: SendResponse,
+      response: SendResultSchema,
       detail: { summary: "Send a prompt (a turn); with wait, answer when the turn ends" },
     })
     .post(
@@ -161,7 +123,7 @@ export function agentRoutes(ctx: AppContext) {
       },
       {
         params: IdParams,
-        response: t.Object({ id: t.String(), deleted: t.Boolean() }),
+        response: DeleteResultSchema,
         detail: {
           summary: "Stop if needed; remove the agent, its turns, messages, events and logs",
         },
@@ -169,14 +131,7 @@ export function agentRoutes(ctx: AppContext) {
     )
     .get("/:id/messages", ({ params }) => agents.messages(params.id), {
       params: IdParams,
-      response: t.Array(
-        t.Object({
-          role: t.String(),
-          content: t.String(),
-          turn_id: t.Union([t.String(), t.Null()]),
-          created_at: t.String(),
-        }),
-      ),
+      response: t.Array(MessageSchema),
       detail: { summary: "The conversation" },
     })
     .get(
@@ -203,7 +158,7 @@ export function agentRoutes(ctx: AppContext) {
         return turnView(turn);
       },
       {
-        params: t.Object({ id: t.String(), turn_id: t.String() }),
+        params: TurnParams,
         query: t.Object({
           wait: t.Optional(QueryFlag),
           timeout_ms: t.Optional(t.Numeric({ minimum: 0 })),
@@ -212,6 +167,18 @@ export function agentRoutes(ctx: AppContext) {
         detail: {
           summary:
             "One turn, at any time; with wait=1 answers when it ends (or at timeout_ms, still open)",
+        },
+      },
+    )
+    .post(
+      "/:id/turns/:turn_id/cancel",
+      async ({ params }) => turnView(await agents.cancel(params.id, params.turn_id)),
+      {
+        params: TurnParams,
+        response: TurnSchema,
+        detail: {
+          summary:
+            "Cancel a running turn with the protocol's own interrupt; the agent keeps running (409 where the protocol cannot cancel)",
         },
       },
     )

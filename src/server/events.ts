@@ -9,8 +9,16 @@ const StreamQuery = t.Object({
   follow: t.Optional(QueryFlag),
 });
 
-const STREAM_DETAIL =
-  "Server-Sent Events: `id:` is the event seq, `event:` its type, `data:` JSON. With Last-Event-ID (or ?since=SEQ) stored events after it are replayed first, then live ones; with follow=0 the stream ends after the replay.";
+const STREAM_DESCRIPTION =
+  "Server-Sent Events: `id:` is the event seq, `event:` its type, `data:` one StoredEvent as JSON (schema below: one shape per event type). With Last-Event-ID (or ?since=SEQ) stored events after it are replayed first, then live ones; with follow=0 the stream ends after the replay.";
+
+/** The stream's payloads in the OpenAPI document (the route itself returns a raw stream). */
+const STREAM_RESPONSES = {
+  200: {
+    description: "An event stream",
+    content: { "text/event-stream": { schema: { $ref: "#/components/schemas/StoredEvent" } } },
+  },
+};
 
 /** Event streams for one agent and for all of them. */
 export function eventRoutes(ctx: AppContext) {
@@ -28,7 +36,11 @@ export function eventRoutes(ctx: AppContext) {
   return new Elysia({ tags: ["events"] })
     .get("/events", ({ headers, query }) => stream(undefined, headers, query), {
       query: StreamQuery,
-      detail: { summary: "Every agent's events, live", description: STREAM_DETAIL },
+      detail: {
+        summary: "Every agent's events, live",
+        description: STREAM_DESCRIPTION,
+        responses: STREAM_RESPONSES,
+      },
     })
     .get(
       "/agents/:id/events",
@@ -39,7 +51,11 @@ export function eventRoutes(ctx: AppContext) {
       {
         params: t.Object({ id: t.String() }),
         query: StreamQuery,
-        detail: { summary: "One agent's events, live", description: STREAM_DETAIL },
+        detail: {
+          summary: "One agent's events, live",
+          description: STREAM_DESCRIPTION,
+          responses: STREAM_RESPONSES,
+        },
       },
     );
 }

@@ -1,4 +1,5 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
+import { HealthSchema } from "../api/schemas.ts";
 import type { AppContext } from "./context.ts";
 
 export function healthRoutes(ctx: AppContext) {
@@ -14,14 +15,7 @@ export function healthRoutes(ctx: AppContext) {
     }),
     {
       detail: { summary: "Liveness, version and agent counts by status", tags: ["health"] },
-      response: t.Object({
-        ok: t.Boolean(),
-        version: t.String(),
-        uptime_s: t.Integer(),
-        agents: t.Record(t.String(), t.Integer()),
-        event_streams: t.Integer(),
-        warnings: t.Array(t.String()),
-      }),
+      response: HealthSchema,
     },
   );
 }

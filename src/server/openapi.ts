@@ -1,5 +1,6 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
+import { StoredEventSchema } from "../api/events.ts";
 
 /**
  * The OpenAPI document at /openapi/json and a small self-contained page at /openapi that
@@ -18,6 +19,7 @@ export function openapiRoutes(version: string) {
             version,
             description: "Supervises LLM coding agents: runs, persistent agents, turns and events.",
           },
+          components: { schemas: { StoredEvent: StoredEventSchema } },
         },
       }),
     )

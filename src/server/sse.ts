@@ -1,5 +1,5 @@
+import type { StoredEvent } from "../api/events.ts";
 import type { EventSubscription } from "../events/subscription.ts";
-import type { StoredEvent } from "../store/events.ts";
 
 export const HEARTBEAT_MS = 15_000;
 

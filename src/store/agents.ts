@@ -1,23 +1,7 @@
 import type { Database } from "bun:sqlite";
+import type { AgentMode, AgentStatus } from "../agents/status.ts";
 import { ADD_USAGE_SET, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
-
-export const AGENT_STATUSES = [
-  "pending",
-  "starting",
-  "running",
-  "idle",
-  "stopping",
-  "stopped",
-  "completed",
-  "failed",
-  "lost",
-] as const;
-export type AgentStatus = (typeof AGENT_STATUSES)[number];
-export type AgentMode = "run" | "persistent";
-
-/** Statuses in which an agent process is alive and can take a prompt. */
-export const LIVE_STATUSES: readonly AgentStatus[] = ["starting", "running", "idle"];
 
 export interface AgentRecord {
   id: string;

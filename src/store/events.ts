@@ -1,14 +1,7 @@
 import type { Database } from "bun:sqlite";
+import type { StoredEvent } from "../api/events.ts";
 import { run } from "./sql.ts";
 import { nowIso } from "./time.ts";
-
-export interface StoredEvent {
-  seq: number;
-  agent_id: string;
-  type: string;
-  data: Record<string, unknown>;
-  created_at: string;
-}
 
 type Row = Omit<StoredEvent, "data"> & { data: string };
 
@@ -16,8 +9,8 @@ type Row = Omit<StoredEvent, "data"> & { data: string };
 export function appendEvent(
   db: Database,
   agentId: string,
-  type: string,
-  data: Record<string, unknown>,
+  type: StoredEvent["type"],
+  data: StoredEvent["data"],
 ): StoredEvent {
   const created_at = nowIso();
   const result = run(
@@ -25,7 +18,13 @@ export function appendEvent(
     "INSERT INTO events (agent_id, type, data, created_at) VALUES ($agent, $type, $data, $now)",
     { agent: agentId, type, data: JSON.stringify(data), now: created_at },
   );
-  return { seq: Number(result.lastInsertRowid), agent_id: agentId, type, data, created_at };
+  return {
+    seq: Number(result.lastInsertRowid),
+    agent_id: agentId,
+    type,
+    data,
+    created_at,
+  } as StoredEvent;
 }
 
 export interface EventQuery {
@@ -41,7 +40,7 @@ export function eventsAfter(db: Database, query: EventQuery): StoredEvent[] {
        ORDER BY seq LIMIT $limit`,
     )
     .all({ agent: query.agentId ?? null, after: query.after, limit: query.limit })
-    .map((row) => ({ ...row, data: JSON.parse(row.data) as Record<string, unknown> }));
+    .map((row) => ({ ...row, data: JSON.parse(row.data) }) as StoredEvent);
 }
 
 export function latestEventSeq(db: Database): number {

@@ -7,11 +7,6 @@ export function run(db: Database, sql: string, params: Params = {}): Changes {
   return db.query<unknown, [Params]>(sql).run(params);
 }
 
-/** Run `fn` in one write transaction: all of its statements land, or none do. */
-export function inTransaction<T>(db: Database, fn: () => T): T {
-  return db.transaction(fn).immediate();
-}
-
 /**
  * SET clauses adding a usage to a row's tokens and cost ($input, $output, $cost). An unknown
  * cost (NULL) leaves the total as it was: unknown is not zero.

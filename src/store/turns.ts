@@ -1,14 +1,11 @@
 import type { Database } from "bun:sqlite";
+import { isOpenTurnStatus, type TurnStatus } from "../agents/status.ts";
 import { ADD_USAGE_SET, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
-export const TURN_STATUSES = ["queued", "running", "completed", "error", "cancelled"] as const;
-export type TurnStatus = (typeof TURN_STATUSES)[number];
-export const OPEN_TURN_STATUSES: readonly TurnStatus[] = ["queued", "running"];
-
 /** Still waiting for its answer. */
 export function isOpenTurn(turn: TurnRecord): boolean {
-  return OPEN_TURN_STATUSES.includes(turn.status);
+  return isOpenTurnStatus(turn.status);
 }
 
 export interface TurnRecord {

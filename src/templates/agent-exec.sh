@@ -5,7 +5,12 @@ set -euo pipefail
 
 : "${AGENTD_AGENT_NAME:?not set (the unit sets it from %i)}"
 : "${AGENTD_STATE_DIR:?not set in the env file}"
-: "${AGENTD_AGENT_COMMAND:?not set in the env file}"
+: "${AGENTD_ARGC:?not set in the env file}"
+
+if [[ ! "$AGENTD_ARGC" =~ ^[1-9][0-9]*$ ]]; then
+  echo "agentd-agent: AGENTD_ARGC must be a number of arguments, not \"$AGENTD_ARGC\"" >&2
+  exit 1
+fi
 
 if [[ -n "${AGENTD_CWD:-}" ]]; then
   cd "$AGENTD_CWD"
@@ -19,24 +24,13 @@ mkfifo -m 0600 "$fifo"
 # agent never sees end-of-file between prompts.
 exec 3<>"$fifo"
 
-# Appends the arguments the env file holds as PREFIX_0 .. PREFIX_{N-1}, N in PREFIXC.
 # One variable per argument keeps every argument byte-exact: no splitting, no globbing.
-append_args() {
-  local count="${1}C" n i name
-  n="${!count:-0}"
-  if [[ ! "$n" =~ ^[0-9]+$ ]]; then
-    echo "agentd-agent: $count must be a number of arguments, not \"$n\"" >&2
-    exit 1
-  fi
-  for ((i = 0; i < n; i++)); do
-    name="${1}_$i"
-    args+=("${!name}")
-  done
-}
+argv=()
+for ((i = 0; i < AGENTD_ARGC; i++)); do
+  name="AGENTD_ARGV_$i"
+  argv+=("${!name}")
+  unset "$name"
+done
+unset AGENTD_ARGC
 
-args=()
-append_args AGENTD_COMMAND_ARG
-args+=(--provider "${AGENTD_PROVIDER:-auto}" --model "${AGENTD_MODEL:-auto}" --run-id "$AGENTD_AGENT_NAME" --json)
-append_args AGENTD_EXTRA_ARG
-
-exec "$AGENTD_AGENT_COMMAND" "${args[@]}" <&3
+exec "${argv[@]}" <&3

@@ -1,7 +1,9 @@
 import type { Database } from "bun:sqlite";
 import { createHmac, randomUUID } from "node:crypto";
+import { centsOf } from "../agents/cost.ts";
 import { errorMessage } from "../errors.ts";
 import { log } from "../log.ts";
+import type { AgentRecord } from "../store/agents.ts";
 import {
   type DeliveryRecord,
   dueDeliveries,
@@ -81,6 +83,25 @@ export class WebhookOutbox {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.abort.abort();
+  }
+
+  /** Tell the agent's webhook, if it has one, what just happened to it. */
+  notify(
+    agent: AgentRecord,
+    event: WebhookEvent,
+    turnId: string | null,
+    error: string | null,
+  ): void {
+    if (!agent.webhook) return;
+    this.enqueue(agent.webhook, {
+      event,
+      agent_id: agent.id,
+      turn_id: turnId,
+      summary: agent.summary,
+      cost_micro_usd: agent.cost_micro_usd,
+      cost_cents: centsOf(agent.cost_micro_usd),
+      error,
+    });
   }
 
   enqueue(url: string, payload: Omit<WebhookPayload, "delivery_id" | "timestamp">): string {

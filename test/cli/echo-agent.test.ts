@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import type { AgentJson } from "../../src/cli/agent-format.ts";
+import type { AgentView as AgentJson } from "../../src/api/schemas.ts";
 import { MAIN, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { runCli } from "./run-cli.ts";

@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { centsToMicroUsd, omni } from "../../src/protocols/omni.ts";
+import { centsToMicroUsd, encodePrompt, omni, parseOmniLine } from "../../src/protocols/omni.ts";
+import type { AgentEvent } from "../../src/protocols/session.ts";
 
-const parse = (value: unknown) =>
-  omni.parseLine(typeof value === "string" ? value : JSON.stringify(value));
+const line = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
+const parse = (value: unknown) => parseOmniLine(line(value));
 
-describe("omni driver: machine events", () => {
+describe("omni lines: machine events", () => {
   test("agent_start starts a turn, with the echoed turn id", () => {
     expect(
       parse({
@@ -56,7 +57,7 @@ describe("omni driver: machine events", () => {
   });
 });
 
-describe("omni driver: trace events", () => {
+describe("omni lines: trace events", () => {
   test("infer_start marks an inference", () => {
     expect(
       parse({
@@ -166,10 +167,10 @@ describe("omni driver: trace events", () => {
   });
 });
 
-describe("omni driver: lines it does not understand", () => {
+describe("omni lines it does not understand", () => {
   test("non-JSON, broken JSON, arrays and unknown events are skipped, never thrown", () => {
-    for (const line of ["plain text", '{"broken": ', "[1,2]", "", "   ", "null", "42"]) {
-      expect(parse(line)).toEqual([]);
+    for (const text of ["plain text", '{"broken": ', "[1,2]", "", "   ", "null", "42"]) {
+      expect(parse(text)).toEqual([]);
     }
     expect(parse({ type: "something_new" })).toEqual([]);
     expect(parse({ event: "NotAnEvent" })).toEqual([]);
@@ -177,12 +178,12 @@ describe("omni driver: lines it does not understand", () => {
   });
 
   test("a line with U+2028 inside a JSON string is one event", () => {
-    const line = JSON.stringify({
+    const text = JSON.stringify({
       type: "custom",
       custom_type: "agent_complete",
       data: { response: "a\u2028b\u2029c" },
     });
-    expect(parse(line)).toEqual([
+    expect(parse(text)).toEqual([
       {
         type: "turn.completed",
         turn_id: undefined,
@@ -193,16 +194,16 @@ describe("omni driver: lines it does not understand", () => {
   });
 });
 
-describe("omni driver: prompts", () => {
+describe("omni prompts", () => {
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
   test("a raw prompt is its UTF-8 bytes and one NUL", () => {
-    const bytes = omni.encodePrompt({ turn_id: "t", input: "héllo", metadata: null }, false);
+    const bytes = encodePrompt({ turn_id: "t", input: "héllo", metadata: null }, false);
     expect(Array.from(bytes)).toEqual([...new TextEncoder().encode("héllo"), 0]);
   });
 
   test("an envelope carries v, turn_id, input and metadata, then one NUL", () => {
-    const bytes = omni.encodePrompt({ turn_id: "t-1", input: "hi", metadata: { a: 1 } }, true);
+    const bytes = encodePrompt({ turn_id: "t-1", input: "hi", metadata: { a: 1 } }, true);
     expect(bytes.at(-1)).toBe(0);
     expect(bytes.indexOf(0)).toBe(bytes.length - 1);
     expect(JSON.parse(decode(bytes.subarray(0, -1)))).toEqual({
@@ -217,5 +218,99 @@ describe("omni driver: prompts", () => {
     expect(centsToMicroUsd(0.0123)).toBe(123);
     expect(centsToMicroUsd(1.5)).toBe(15000);
     expect(centsToMicroUsd(0.1 + 0.2)).toBe(3000);
+  });
+});
+
+/** An omni session whose writes are kept, as the agent would read them. */
+function session(envelopes = true) {
+  const written: Uint8Array[] = [];
+  const host = { write: async (bytes: Uint8Array) => void written.push(bytes), emit: () => {} };
+  const opened = omni.open(host, { id: "a-1", cwd: "/", model: "m", envelopes });
+  const receive = (...values: unknown[]): AgentEvent[] =>
+    values.flatMap((value) => opened.receive(line(value)));
+  return { session: opened, written, receive };
+}
+
+const complete = (data: Record<string, unknown>) => ({
+  type: "custom",
+  custom_type: "agent_complete",
+  data,
+});
+
+describe("omni session", () => {
+  test("prompts are written as envelopes, or raw when the agent is on raw prompts", async () => {
+    const enveloped = session(true);
+    await enveloped.session.prompt({ turn_id: "t-1", input: "hi", metadata: null });
+    expect(JSON.parse(new TextDecoder().decode(enveloped.written[0]?.subarray(0, -1)))).toEqual({
+      v: 1,
+      turn_id: "t-1",
+      input: "hi",
+      metadata: {},
+    });
+    const raw = session(false);
+    await raw.session.prompt({ turn_id: "t-1", input: "hi", metadata: null });
+    expect(new TextDecoder().decode(raw.written[0])).toBe("hi\0");
+  });
+
+  test("without envelopes, turn ids the agent reports are its own and are dropped", () => {
+    const { receive } = session(false);
+    expect(receive(complete({ turn_id: "own-1", response: "x" }))).toEqual([
+      { type: "turn.completed", turn_id: undefined, response: "x", metadata: undefined },
+    ]);
+  });
+
+  test("a completion reported in both vocabularies, one right after the other, is reported once", () => {
+    const completions = (events: AgentEvent[]) =>
+      events.filter((event) => event.type === "turn.completed");
+    const machineFirst = session().receive(
+      { type: "custom", custom_type: "agent_start", data: { turn_id: "t" } },
+      complete({ turn_id: "t", response: "done" }),
+      { event: "AgentDone", response: "done" },
+    );
+    expect(completions(machineFirst)).toHaveLength(1);
+    const traceFirst = session().receive(
+      { event: "AgentDone", response: "done" },
+      complete({ turn_id: "t", response: "done" }),
+    );
+    expect(completions(traceFirst)).toHaveLength(1);
+  });
+
+  test("completions of different turns, or with work between them, are each reported", () => {
+    const { receive } = session();
+    const events = receive(
+      complete({ turn_id: "t1", response: "one" }),
+      complete({ turn_id: "t2", response: "two" }),
+      { event: "InferCall", model: "m" },
+      { event: "AgentDone", response: "three" },
+      { event: "ToolCall", tool: "bash" },
+      { event: "AgentDone", response: "four" },
+    );
+    expect(events.filter((event) => event.type === "turn.completed")).toHaveLength(4);
+  });
+
+  test('an agent_error "Cancelled by user" is a cancelled turn, not a failed one', () => {
+    const { receive } = session();
+    expect(
+      receive({
+        type: "custom",
+        custom_type: "agent_error",
+        data: { turn_id: "t", message: "Cancelled by user" },
+      }),
+    ).toEqual([{ type: "turn.cancelled", turn_id: "t", reason: "Cancelled by user" }]);
+  });
+
+  test("the command line carries provider, model, --json, a persistent run id, and thinking in the environment", () => {
+    expect(omni.launch({ provider: "p", model: "m", thinking: "high", runId: "helper" })).toEqual({
+      args: ["--provider", "p", "--model", "m", "--run-id", "helper", "--json"],
+      env: { AGENTD_THINKING: "high" },
+    });
+    expect(omni.launch({ provider: "p", model: "m", thinking: null, runId: null })).toEqual({
+      args: ["--provider", "p", "--model", "m", "--json"],
+      env: {},
+    });
+  });
+
+  test("omni cannot cancel a turn", () => {
+    expect(omni.capabilities.cancel).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { EventBus } from "../../src/events/bus.ts";
 import { sseResponse } from "../../src/server/sse.ts";
 import { insertAgent } from "../../src/store/agents.ts";
 import { openDatabase } from "../../src/store/db.ts";
+import { Transactions } from "../../src/store/transactions.ts";
 import { ask, spawnFake, waitForStatus } from "../helpers/agents.ts";
 import { daemonDatabase, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { readEvents, type SseEvent } from "../helpers/sse.ts";
@@ -13,13 +14,19 @@ import { waitFor } from "../helpers/wait.ts";
 
 afterAll(stopAllDaemons);
 
-function storedSeqs(daemon: TestDaemon, agentId: string): number[] {
+function storedEvents(daemon: TestDaemon, agentId: string): { seq: number; type: string }[] {
   const db = daemonDatabase(daemon);
   const rows = db
-    .query<{ seq: number }, [string]>("SELECT seq FROM events WHERE agent_id = ? ORDER BY seq")
+    .query<{ seq: number; type: string }, [string]>(
+      "SELECT seq, type FROM events WHERE agent_id = ? ORDER BY seq",
+    )
     .all(agentId);
   db.close();
-  return rows.map((row) => row.seq);
+  return rows;
+}
+
+function storedSeqs(daemon: TestDaemon, agentId: string): number[] {
+  return storedEvents(daemon, agentId).map((row) => row.seq);
 }
 
 const completedTurn = (events: SseEvent[]) => events.some((e) => e.event === "turn.completed");
@@ -53,7 +60,7 @@ describe("event streams", () => {
     }
     const first = events[0] as SseEvent;
     expect(first.data).toMatchObject({ seq: first.id, agent_id: agent.id, type: first.event });
-    expect(first.data.data).toEqual({ status: "starting", previous: null });
+    expect(first.data.data).toEqual({ status: "pending", previous: null });
   });
 
   test("without a resume point only live events are sent; /events carries every agent", async () => {
@@ -120,7 +127,10 @@ describe("event streams", () => {
         const health = await daemon.api<{ event_streams: number }>("/health");
         return health.body.event_streams === 0;
       });
-      expect(storedSeqs(daemon, agent.id).length).toBeGreaterThan(10_000);
+      // Stored on after the cut-off, up to the turn's end, within the retention of 10 000.
+      const stored = storedEvents(daemon, agent.id);
+      expect(stored.length).toBeGreaterThanOrEqual(10_000);
+      expect(stored.some((event) => event.type === "turn.completed")).toBe(true);
       expect(sleeper.exitCode).toBeNull();
     } finally {
       sleeper.kill();
@@ -150,7 +160,7 @@ describe("event streams", () => {
   test("an idle stream gets heartbeat comments", async () => {
     const db = openDatabase(join(tempDir(), "agentd.db"));
     insertAgent(db, sampleAgent("quiet-1"));
-    const bus = new EventBus(db, 1000);
+    const bus = new EventBus(db, new Transactions(db), 1000);
     const response = sseResponse(
       (onOverflow) => bus.open({ after: 0, maxBuffered: 10, onOverflow }),
       30,
@@ -161,7 +171,7 @@ describe("event streams", () => {
       const { value } = await reader.read();
       text += new TextDecoder().decode(value);
     }
-    bus.record("quiet-1", "status", { status: "idle" });
+    bus.record("quiet-1", "status", { status: "idle", previous: "starting" });
     while (!text.includes("event: status")) {
       const { value } = await reader.read();
       text += new TextDecoder().decode(value);

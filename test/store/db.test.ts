@@ -95,7 +95,7 @@ describe("database", () => {
   test("event seq numbers only grow", () => {
     const db = openDatabase(join(tempDir(), "agentd.db"));
     insertAgent(db, sampleAgent("a-3"));
-    const seqs = [1, 2, 3].map((n) => appendEvent(db, "a-3", "status", { n }).seq);
+    const seqs = [1, 2, 3].map((n) => appendEvent(db, "a-3", "restart", { restarts: n }).seq);
     expect(seqs[1]).toBeGreaterThan(seqs[0] as number);
     expect(seqs[2]).toBeGreaterThan(seqs[1] as number);
     expect(eventsAfter(db, { after: seqs[0] as number, limit: 10 }).map((e) => e.seq)).toEqual(

@@ -80,7 +80,7 @@ describe("webhook events from a real agent to a real receiver", () => {
   test('no error webhook for a turn the user cancelled ("Cancelled by user")', async () => {
     const agent = await spawnFake(daemon, { webhook: receiver.url });
     const cancelled = await ask(daemon, agent.id, "CANCEL this");
-    expect(cancelled).toMatchObject({ status: "error", error: "Cancelled by user" });
+    expect(cancelled).toMatchObject({ status: "cancelled", error: "Cancelled by user" });
     const later = await ask(daemon, agent.id, "carry on");
     await waitFor("the later turn's idle webhook", () =>
       receiver.forAgent(agent.id, "idle").find((hook) => hook.body.turn_id === later.turn_id),

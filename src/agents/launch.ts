@@ -1,0 +1,40 @@
+import type { ProtocolDriver } from "../protocols/session.ts";
+import type { AgentRecord } from "../store/agents.ts";
+
+/** How to start an agent's process: the same for both runtimes. */
+export interface LaunchSpec {
+  /** The program (an absolute path) and every argument. */
+  argv: string[];
+  /** The agent's own variables: its protocol's and the ones it was created with. */
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export type LaunchAgent = Pick<
+  AgentRecord,
+  "command" | "provider" | "model" | "thinking" | "extra_args" | "env" | "cwd"
+>;
+
+/**
+ * The command line of an agent: its command, then its protocol's arguments (model, thinking,
+ * output format…), then its extra args. `runId` names a persistent agent's long-lived run.
+ */
+export function launchSpec(
+  agent: LaunchAgent,
+  driver: ProtocolDriver,
+  defaultCommand: string,
+  runId: string | null = null,
+): LaunchSpec {
+  const protocol = driver.launch({
+    provider: agent.provider,
+    model: agent.model,
+    thinking: agent.thinking,
+    runId,
+  });
+  const command = agent.command ?? [driver.command ?? defaultCommand];
+  return {
+    argv: [...command, ...protocol.args, ...agent.extra_args],
+    env: { ...protocol.env, ...agent.env },
+    cwd: agent.cwd,
+  };
+}

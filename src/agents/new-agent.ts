@@ -1,0 +1,109 @@
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import type { CreateAgentInput, PatchAgentInput } from "../api/schemas.ts";
+import { BadRequestError } from "../errors.ts";
+import type { ProtocolDriver } from "../protocols/session.ts";
+import type { AgentPatch, AgentRecord, NewAgent } from "../store/agents.ts";
+import {
+  checkArgs,
+  checkEnv,
+  checkName,
+  checkPrompt,
+  checkWebhook,
+  shortRandom,
+} from "./validation.ts";
+
+export const DEFAULT_PROTOCOL = "omni";
+export const DEFAULT_PROVIDER = "auto";
+export const DEFAULT_MODEL = "auto";
+
+/**
+ * The record of a new agent, from a create request: every field checked, defaults filled,
+ * the program resolved to an absolute path. A run's id is its name and a random suffix; a
+ * persistent agent's name is its id (and its unit instance, and the stem of its files).
+ */
+export function newAgentFrom(
+  input: CreateAgentInput,
+  context: { driver: ProtocolDriver; defaultCommand: string },
+): NewAgent {
+  const mode = input.mode ?? "run";
+  if (mode === "persistent" && input.name === undefined) {
+    throw new BadRequestError("a persistent agent needs a name");
+  }
+  const name = input.name === undefined ? "agent" : checkName(input.name);
+  if (input.webhook !== undefined) checkWebhook(input.webhook);
+  if (input.prompt !== undefined) checkPrompt(input.prompt, "prompt");
+  const cwd = checkCwd(input.cwd ?? process.cwd());
+  const command = input.command ?? [context.driver.command ?? context.defaultCommand];
+  return {
+    id: mode === "persistent" ? name : `${name}-${shortRandom()}`,
+    name,
+    mode,
+    status: "pending",
+    protocol: context.driver.name,
+    command: resolveCommand(command, cwd),
+    provider: input.provider ?? DEFAULT_PROVIDER,
+    model: input.model ?? DEFAULT_MODEL,
+    cwd,
+    workspace: null,
+    thinking: input.thinking ?? null,
+    extra_args: checkArgs(input.extra_args ?? []),
+    env: checkEnv(input.env ?? {}),
+    webhook: input.webhook ?? null,
+    turn_envelope: input.turn_envelope ?? true,
+    prompt: input.prompt ?? null,
+  };
+}
+
+/** The checked changes of a PATCH; null clears an optional field. */
+export function checkPatch(input: PatchAgentInput): AgentPatch {
+  const changes: AgentPatch = {};
+  if (input.provider !== undefined) changes.provider = input.provider;
+  if (input.model !== undefined) changes.model = input.model;
+  if (input.thinking !== undefined) changes.thinking = input.thinking;
+  if (input.extra_args !== undefined) changes.extra_args = checkArgs(input.extra_args);
+  if (input.env !== undefined) changes.env = checkEnv(input.env);
+  if (input.webhook !== undefined) {
+    changes.webhook = input.webhook === null ? null : checkWebhook(input.webhook);
+  }
+  return changes;
+}
+
+/** Config the agent's process is started with: changing it needs a restart. */
+const LAUNCH_FIELDS = ["provider", "model", "thinking", "extra_args", "env"] as const;
+
+export function changesLaunch(before: AgentRecord, after: AgentRecord): boolean {
+  return LAUNCH_FIELDS.some(
+    (field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]),
+  );
+}
+
+function checkCwd(cwd: string): string {
+  const path = resolve(cwd);
+  if (!existsSync(path) || !statSync(path).isDirectory()) {
+    throw new BadRequestError(`cwd "${cwd}" does not exist or is not a directory`);
+  }
+  return path;
+}
+
+/** The argv with its program resolved to an absolute, executable path. */
+function resolveCommand(command: string[], cwd: string): string[] {
+  const [program, ...args] = command;
+  if (!program) throw new BadRequestError("command must name a program");
+  let path: string | null;
+  if (program.includes("/")) {
+    path = isAbsolute(program) ? program : resolve(cwd, program);
+    if (!existsSync(path)) throw new BadRequestError(`agent command "${program}" does not exist`);
+  } else {
+    path = Bun.which(program);
+    if (path === null)
+      throw new BadRequestError(`agent command "${program}" was not found on PATH`);
+  }
+  try {
+    if (!statSync(path).isFile()) throw new Error("not a file");
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new BadRequestError(`agent command "${program}" is not an executable file`);
+  }
+  return [path, ...args];
+}

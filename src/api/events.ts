@@ -1,0 +1,113 @@
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { AgentStatusSchema } from "./schemas.ts";
+
+/**
+ * What agentd records about agents and streams over SSE: one schema per event type. The
+ * stored `data` of an event of type T has the shape EVENT_DATA[T].
+ */
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const TurnRef = Nullable(Type.String({ description: "the turn it belongs to, when known" }));
+
+export const EVENT_DATA = {
+  status: Type.Object(
+    {
+      status: AgentStatusSchema,
+      previous: Nullable(AgentStatusSchema),
+      error: Type.Optional(Type.String()),
+    },
+    { description: "The agent's status changed (its creation is the first one)." },
+  ),
+  "turn.queued": Type.Object(
+    { turn_id: Type.String() },
+    { description: "A prompt was accepted for the agent: a new turn." },
+  ),
+  "turn.started": Type.Object({ turn_id: TurnRef }, { description: "The agent began a turn." }),
+  "turn.completed": Type.Object(
+    { turn_id: TurnRef, response: Nullable(Type.String()) },
+    { description: "The agent answered." },
+  ),
+  "turn.failed": Type.Object(
+    { turn_id: TurnRef, error: Type.String() },
+    { description: "The turn ended with an error (also when the agent's process ended first)." },
+  ),
+  "turn.cancelled": Type.Object(
+    { turn_id: TurnRef, reason: Type.String() },
+    { description: "The turn was cancelled: on request, or because the agent was stopped." },
+  ),
+  usage: Type.Object(
+    {
+      turn_id: TurnRef,
+      input_tokens: Type.Integer(),
+      output_tokens: Type.Integer(),
+      cost_micro_usd: Nullable(Type.Integer({ description: "null: unknown, not zero" })),
+      model: Type.Optional(Type.String()),
+    },
+    { description: "Tokens and cost of one model call, added to the turn and the agent." },
+  ),
+  inference: Type.Object(
+    {
+      phase: Type.Union([Type.Literal("start"), Type.Literal("end")]),
+      model: Type.Optional(Type.String()),
+      duration_ms: Type.Optional(Type.Number()),
+    },
+    { description: "A model call began or ended." },
+  ),
+  tool: Type.Object(
+    {
+      phase: Type.Union([Type.Literal("call"), Type.Literal("result")]),
+      name: Type.String(),
+      detail: Type.Optional(Type.Unknown()),
+    },
+    { description: "The agent called a tool, or got its result." },
+  ),
+  log: Type.Object(
+    {
+      level: Type.Union([Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")]),
+      message: Type.String(),
+    },
+    { description: "Something worth knowing: stderr lines, skipped output, protocol trouble." },
+  ),
+  exit: Type.Object(
+    {
+      code: Nullable(Type.Integer()),
+      signal: Nullable(Type.String()),
+      stopped: Type.Boolean({ description: "true when agentd (or an operator) stopped it" }),
+    },
+    { description: "The agent's process ended." },
+  ),
+  restart: Type.Object(
+    { restarts: Type.Integer() },
+    { description: "The agent's process was started again automatically." },
+  ),
+} as const;
+
+export type EventType = keyof typeof EVENT_DATA;
+export type EventData<T extends EventType> = Static<(typeof EVENT_DATA)[T]>;
+export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
+
+/** One stored event of each type, as `GET /events` streams it in each SSE `data:`. */
+export const StoredEventSchema = Type.Union(
+  EVENT_TYPES.map((type) =>
+    Type.Object(
+      {
+        seq: Type.Integer({ description: "the SSE `id:`; strictly increasing" }),
+        agent_id: Type.String(),
+        type: Type.Literal(type),
+        data: EVENT_DATA[type],
+        created_at: Type.String(),
+      },
+      { title: type },
+    ),
+  ),
+);
+
+export type StoredEvent = {
+  [T in EventType]: {
+    seq: number;
+    agent_id: string;
+    type: T;
+    data: EventData<T>;
+    created_at: string;
+  };
+}[EventType];

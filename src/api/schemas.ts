@@ -1,0 +1,173 @@
+import { type Static, type TLiteral, type TSchema, type TUnion, Type } from "@sinclair/typebox";
+import { AGENT_MODES, AGENT_STATUSES, TURN_STATUSES } from "../agents/status.ts";
+import { NAME_PATTERN, TURN_ID_PATTERN } from "../agents/validation.ts";
+
+/**
+ * The HTTP API's shapes, written once: the server validates and documents with them, the
+ * service and the CLI take their types from them. Plain TypeBox (not Elysia's `t`), so the
+ * responses are encoded without a transform pass and the CLI can import them cheaply.
+ */
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** One of the given strings; a schema error lists them. */
+function literals<const T extends readonly string[]>(
+  values: T,
+): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+  return Type.Union(values.map((value) => Type.Literal(value))) as never;
+}
+
+export const AgentStatusSchema = literals(AGENT_STATUSES);
+export const AgentModeSchema = literals(AGENT_MODES);
+export const TurnStatusSchema = literals(TURN_STATUSES);
+
+export const AgentSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  title: Nullable(Type.String()),
+  mode: AgentModeSchema,
+  protocol: Type.String(),
+  status: AgentStatusSchema,
+  command: Nullable(Type.Array(Type.String())),
+  provider: Type.String(),
+  model: Type.String(),
+  cwd: Type.String(),
+  workspace: Nullable(Type.String()),
+  thinking: Nullable(Type.String()),
+  extra_args: Type.Array(Type.String()),
+  env: Type.Record(Type.String(), Type.String()),
+  webhook: Nullable(Type.String()),
+  turn_envelope: Type.Boolean(),
+  pid: Nullable(Type.Integer()),
+  prompt: Nullable(Type.String()),
+  summary: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  exit_code: Nullable(Type.Integer()),
+  cost_micro_usd: Nullable(Type.Integer()),
+  cost_cents: Nullable(Type.Number()),
+  input_tokens: Type.Integer(),
+  output_tokens: Type.Integer(),
+  turns: Type.Integer(),
+  restarts: Type.Integer(),
+  created_at: Type.String(),
+  started_at: Nullable(Type.String()),
+  completed_at: Nullable(Type.String()),
+  updated_at: Type.String(),
+});
+export type AgentView = Static<typeof AgentSchema>;
+
+export const TurnSchema = Type.Object({
+  id: Type.String(),
+  agent_id: Type.String(),
+  input: Type.String(),
+  status: TurnStatusSchema,
+  response: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  metadata: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  input_tokens: Type.Integer(),
+  output_tokens: Type.Integer(),
+  cost_micro_usd: Nullable(Type.Integer()),
+  cost_cents: Nullable(Type.Number()),
+  created_at: Type.String(),
+  started_at: Nullable(Type.String()),
+  completed_at: Nullable(Type.String()),
+});
+export type TurnView = Static<typeof TurnSchema>;
+
+export const MessageSchema = Type.Object({
+  role: literals(["user", "assistant"]),
+  content: Type.String(),
+  turn_id: Nullable(Type.String()),
+  created_at: Type.String(),
+});
+export type MessageView = Static<typeof MessageSchema>;
+
+export const CreateAgentBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
+    prompt: Type.Optional(Type.String()),
+    mode: Type.Optional(AgentModeSchema),
+    protocol: Type.Optional(Type.String()),
+    command: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    provider: Type.Optional(Type.String({ minLength: 1 })),
+    model: Type.Optional(Type.String({ minLength: 1 })),
+    cwd: Type.Optional(Type.String({ minLength: 1 })),
+    thinking: Type.Optional(Type.String()),
+    extra_args: Type.Optional(Type.Array(Type.String())),
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    webhook: Type.Optional(Type.String()),
+    turn_envelope: Type.Optional(Type.Boolean()),
+    /** False creates the agent without starting it (pending). */
+    start: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type CreateAgentInput = Static<typeof CreateAgentBody>;
+
+/** Config that can change after creation; null clears an optional field. */
+export const PatchAgentBody = Type.Object(
+  {
+    provider: Type.Optional(Type.String({ minLength: 1 })),
+    model: Type.Optional(Type.String({ minLength: 1 })),
+    thinking: Type.Optional(Nullable(Type.String())),
+    extra_args: Type.Optional(Type.Array(Type.String())),
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    webhook: Type.Optional(Nullable(Type.String())),
+  },
+  { additionalProperties: false },
+);
+export type PatchAgentInput = Static<typeof PatchAgentBody>;
+
+export const PatchResultSchema = Type.Object({
+  agent: AgentSchema,
+  /** True when the agent runs with the old config until it is restarted. */
+  restart_required: Type.Boolean(),
+});
+
+export const SendBody = Type.Object(
+  {
+    message: Type.String(),
+    turn_id: Type.Optional(Type.String({ pattern: TURN_ID_PATTERN.source })),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    wait: Type.Optional(Type.Boolean()),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type SendInput = Static<typeof SendBody>;
+
+export const SendResultSchema = Type.Union([
+  Type.Object({ status: Type.Literal("sent"), turn_id: Type.String() }),
+  Type.Object({
+    status: Type.Literal("completed"),
+    turn_id: Type.String(),
+    response: Nullable(Type.String()),
+  }),
+  Type.Object({
+    status: literals(["error", "cancelled"]),
+    turn_id: Type.String(),
+    error: Nullable(Type.String()),
+  }),
+  Type.Object({ status: Type.Literal("timeout"), turn_id: Type.String() }),
+]);
+export type SendResult = Static<typeof SendResultSchema>;
+
+export const DeleteResultSchema = Type.Object({ id: Type.String(), deleted: Type.Boolean() });
+export type DeleteResult = Static<typeof DeleteResultSchema>;
+
+export const HealthSchema = Type.Object({
+  ok: Type.Boolean(),
+  version: Type.String(),
+  uptime_s: Type.Integer(),
+  agents: Type.Record(Type.String(), Type.Integer()),
+  event_streams: Type.Integer(),
+  warnings: Type.Array(Type.String()),
+});
+
+export const ErrorSchema = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  }),
+});
+export type ErrorBody = Static<typeof ErrorSchema>;

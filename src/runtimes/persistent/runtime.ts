@@ -1,0 +1,387 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { launchSpec } from "../../agents/launch.ts";
+import { hasProcess } from "../../agents/status.ts";
+import { ConflictError, errorMessage, NotFoundError } from "../../errors.ts";
+import { log } from "../../log.ts";
+import { AgentLog } from "../../logs/agent-log.ts";
+import type { Prompt, ProtocolDriver } from "../../protocols/session.ts";
+import {
+  type AgentRecord,
+  getAgent,
+  listAgents,
+  type NewAgent,
+  setAgentEventsOffset,
+} from "../../store/agents.ts";
+import { LiveSession } from "../live-session.ts";
+import type { AgentRuntime, RuntimeDeps, WriteOptions } from "../runtime.ts";
+import { agentEnvFile, type GeneratedFile, sharedFiles } from "./assets.ts";
+import { EventsFileFollower } from "./events-file.ts";
+import { FifoWriter } from "./fifo.ts";
+import { GeneratedFiles } from "./generated-files.ts";
+import { envFilePath, eventsPath, fifoPath, manifestPath, unitName } from "./paths.ts";
+import { reconcile, type Step } from "./reconcile.ts";
+import { Systemctl, type UnitState } from "./systemctl.ts";
+
+/** How often systemd is asked how the units are doing. */
+const STATUS_POLL_MS = 1000;
+/** How often the events files are checked for new lines. */
+const EVENTS_POLL_MS = 100;
+
+/** What the runtime holds for one persistent agent it watches. */
+interface Watched {
+  follower: EventsFileFollower;
+  agentLog: AgentLog;
+  /** The session with the agent's current process (one per process). */
+  session: LiveSession | null;
+  sessionPid: number | null;
+  deathSeen: boolean;
+}
+
+/**
+ * Persistent agents: instances of the generated `agentd-agent@.service` user unit, controlled
+ * with systemctl, fed through their FIFO, observed through their events file and
+ * `systemctl show`. They outlive the daemon; a new daemon picks them up where the last one was.
+ */
+export class PersistentRuntime implements AgentRuntime {
+  private readonly systemctl: Systemctl;
+  private readonly files: GeneratedFiles;
+  private readonly fifos = new FifoWriter();
+  private readonly watched = new Map<string, Watched>();
+  /** Agents with a start, stop, restart or removal under way: polls leave them alone. */
+  private readonly busy = new Set<string>();
+  /** Bumped when an operation ends, so a poll that began before it discards what it saw. */
+  private readonly operations = new Map<string, number>();
+  private timers: Timer[] = [];
+  /** False once the daemon shuts down: a poll still under way then changes nothing. */
+  private watching = false;
+  private polling = false;
+  private lastPollError: string | null = null;
+
+  constructor(private readonly deps: RuntimeDeps) {
+    this.systemctl = new Systemctl(deps.config.systemctlEnv);
+    this.files = new GeneratedFiles(manifestPath(deps.config));
+  }
+
+  /** Its files written and systemd told; throws before anything is left behind. */
+  async prepare(agent: NewAgent, options: WriteOptions): Promise<void> {
+    const { config } = this.deps;
+    for (const dir of [config.stateDir, config.persistentConfigDir]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    this.writeFiles(agent, options.force);
+    rmSync(fifoPath(config, agent.name), { force: true });
+    writeFileSync(eventsPath(config, agent.name), "", { mode: 0o600 });
+    try {
+      await this.systemctl.daemonReload();
+    } catch (error) {
+      this.removeFiles(agent.name);
+      throw error;
+    }
+  }
+
+  async start(agent: AgentRecord, options: WriteOptions): Promise<void> {
+    await this.operate(agent.id, async () => {
+      const current = await this.refresh(agent.id);
+      if (hasProcess(current.status)) {
+        throw new ConflictError(`agent ${agent.id} is already ${current.status}`);
+      }
+      await this.install(current, options.force);
+      this.watch(current);
+      this.startedByHand(agent.id);
+      await this.systemctlOrRefresh(agent.id, () => this.systemctl.start(unitName(agent.name)));
+      await this.refresh(agent.id);
+    });
+  }
+
+  async stop(agent: AgentRecord): Promise<void> {
+    await this.operate(agent.id, () => this.stopUnit(agent));
+  }
+
+  async restart(agent: AgentRecord, _graceMs: number | undefined, options: WriteOptions) {
+    await this.operate(agent.id, async () => {
+      await this.install(agent, options.force);
+      await this.watched.get(agent.id)?.session?.close();
+      await this.systemctlOrRefresh(agent.id, () => this.systemctl.restart(unitName(agent.name)));
+      this.pollEventsOf(agent.id);
+      this.deps.lifecycle.exited(agent.id, {
+        code: null,
+        signal: null,
+        stopped: true,
+        restarting: true,
+      });
+      this.startedByHand(agent.id);
+      await this.refresh(agent.id);
+    });
+  }
+
+  async deliver(agent: AgentRecord, prompt: Prompt): Promise<void> {
+    await this.sessionOf(agent).prompt(prompt);
+  }
+
+  async cancel(agent: AgentRecord, turnId: string): Promise<void> {
+    await this.sessionOf(agent).cancel(turnId);
+  }
+
+  /** The env file is rewritten at once; it applies at the agent's next start. */
+  reconfigure(agent: AgentRecord, options: WriteOptions): void {
+    this.files.write([this.envFile(agent)], options.force);
+  }
+
+  /** Stop the unit and delete its files; the caller then removes the agent's records. */
+  async remove(agent: AgentRecord): Promise<void> {
+    await this.operate(agent.id, async () => {
+      await this.stopUnit(agent);
+      await this.systemctl.resetFailed(unitName(agent.name)).catch(() => {
+        // Nothing to reset: the unit never failed.
+      });
+      this.unwatch(agent.id);
+      this.removeFiles(agent.name);
+    });
+  }
+
+  /** At start-up: follow every persistent agent's events from where the last daemon stopped. */
+  recover(): void {
+    for (const agent of listAgents(this.deps.db, { mode: "persistent" })) this.watch(agent);
+    this.watching = true;
+    this.timers = [
+      setInterval(() => this.pollEvents(), EVENTS_POLL_MS),
+      setInterval(() => void this.pollStatuses(), STATUS_POLL_MS),
+    ];
+    void this.pollStatuses();
+  }
+
+  /** Stop watching; the agents themselves keep running under systemd. */
+  async shutdown(): Promise<void> {
+    this.watching = false;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    for (const id of [...this.watched.keys()]) this.unwatch(id);
+  }
+
+  private async stopUnit(agent: AgentRecord): Promise<void> {
+    const current = await this.refresh(agent.id);
+    const alive = hasProcess(current.status);
+    if (alive) this.deps.lifecycle.stopping(agent.id);
+    await this.watched.get(agent.id)?.session?.close();
+    // Like start and restart: systemd acts on the unit files as they are now.
+    await this.systemctlOrRefresh(agent.id, async () => {
+      await this.systemctl.daemonReload();
+      await this.systemctl.stop(unitName(agent.name));
+    });
+    if (!alive) return;
+    // The agent's last words come first: a turn it finished before it stopped counts.
+    this.pollEventsOf(agent.id);
+    this.deps.lifecycle.exited(agent.id, { code: null, signal: null, stopped: true });
+  }
+
+  private async operate<T>(id: string, operation: () => Promise<T>): Promise<T> {
+    this.busy.add(id);
+    try {
+      return await operation();
+    } finally {
+      this.busy.delete(id);
+      this.operations.set(id, (this.operations.get(id) ?? 0) + 1);
+    }
+  }
+
+  /** A failed systemctl call leaves the agent in whatever state systemd reports. */
+  private async systemctlOrRefresh(id: string, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      await this.refresh(id).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** The files as this daemon renders them, and systemd told to read them again. */
+  private async install(agent: AgentRecord, force: boolean): Promise<void> {
+    this.writeFiles(agent, force);
+    await this.systemctl.daemonReload();
+  }
+
+  /** A start by hand: systemd counts its automatic restarts from zero again. */
+  private startedByHand(id: string): void {
+    const watched = this.watched.get(id);
+    if (watched) watched.deathSeen = false;
+    this.deps.lifecycle.starting(id, { restarts: 0 });
+  }
+
+  private writeFiles(agent: NewAgent, force: boolean): void {
+    const files: GeneratedFile[] = [...sharedFiles(this.deps.config), this.envFile(agent)];
+    this.files.write(files, force);
+  }
+
+  private envFile(agent: NewAgent): GeneratedFile {
+    const spec = launchSpec(agent, this.driver(agent), this.deps.config.agentCommand, agent.name);
+    return agentEnvFile(this.deps.config, agent.name, spec);
+  }
+
+  private removeFiles(name: string): void {
+    const { config } = this.deps;
+    this.files.remove(envFilePath(config, name));
+    for (const path of [eventsPath(config, name), fifoPath(config, name)]) {
+      rmSync(path, { force: true });
+    }
+  }
+
+  private driver(agent: Pick<AgentRecord, "protocol">): ProtocolDriver {
+    const driver = this.deps.protocols.get(agent.protocol);
+    if (!driver) throw new Error(`unknown protocol "${agent.protocol}"`);
+    return driver;
+  }
+
+  /** Follow the agent's events file from the offset the store has applied. */
+  private watch(agent: AgentRecord): void {
+    if (this.watched.has(agent.id)) return;
+    const { config, db, recorder } = this.deps;
+    const agentLog = new AgentLog(join(config.logRoot, agent.id, "agent.log"));
+    const watched: Watched = {
+      agentLog,
+      session: null,
+      sessionPid: null,
+      deathSeen: false,
+      follower: new EventsFileFollower(
+        eventsPath(config, agent.name),
+        agent.events_offset,
+        agent.id,
+        agentLog,
+        (line) => this.sessionOf(agent).receive(line),
+        // One transaction for the effects and the offset: after a crash, nothing counts twice.
+        (events, offset) =>
+          recorder.apply(agent.id, events, () => setAgentEventsOffset(db, agent.id, offset)),
+      ),
+    };
+    this.watched.set(agent.id, watched);
+  }
+
+  private unwatch(id: string): void {
+    this.watched.get(id)?.agentLog.close();
+    this.watched.delete(id);
+  }
+
+  /**
+   * The session with the agent's current process. A process that was running before this
+   * daemon knew it (its pid is the recorded one) already had its handshake.
+   */
+  private sessionOf(agent: AgentRecord): LiveSession {
+    const watched = this.watched.get(agent.id);
+    if (!watched) throw new Error("it is not being watched (was it removed?)");
+    if (watched.session) return watched.session;
+    return this.newSession(agent, watched, getAgent(this.deps.db, agent.id)?.pid ?? null, false);
+  }
+
+  private newSession(
+    agent: AgentRecord,
+    watched: Watched,
+    pid: number | null,
+    handshake: boolean,
+  ): LiveSession {
+    const fifo = fifoPath(this.deps.config, agent.name);
+    watched.session = new LiveSession(
+      agent,
+      this.driver(agent),
+      (bytes) => this.fifos.write(fifo, bytes),
+      this.deps.recorder,
+      handshake,
+    );
+    watched.sessionPid = pid;
+    return watched.session;
+  }
+
+  private pollEvents(): void {
+    for (const id of this.watched.keys()) this.pollEventsOf(id);
+  }
+
+  private pollEventsOf(id: string): void {
+    try {
+      this.watched.get(id)?.follower.poll();
+    } catch (error) {
+      log.warn(`${id}: reading its events failed: ${errorMessage(error)}`);
+    }
+  }
+
+  private async pollStatuses(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const agents = listAgents(this.deps.db, { mode: "persistent" }).filter(
+        (a) => !this.busy.has(a.id),
+      );
+      const before = new Map(agents.map((a) => [a.id, this.operations.get(a.id) ?? 0]));
+      const units = await this.systemctl.show(agents.map((a) => unitName(a.name)));
+      if (!this.watching) return;
+      for (const agent of agents) {
+        const unit = units.get(unitName(agent.name));
+        const untouched = (this.operations.get(agent.id) ?? 0) === before.get(agent.id);
+        if (unit && untouched && !this.busy.has(agent.id)) this.observe(agent.id, unit);
+      }
+      this.lastPollError = null;
+    } catch (error) {
+      const message = errorMessage(error);
+      if (message !== this.lastPollError) log.warn(`persistent agents' status unknown: ${message}`);
+      this.lastPollError = message;
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Ask systemd now, and bring the record in line with its answer. */
+  private async refresh(id: string): Promise<AgentRecord> {
+    const unit = unitName(this.get(id).name);
+    const state = (await this.systemctl.show([unit])).get(unit);
+    if (state) this.observe(id, state);
+    return this.get(id);
+  }
+
+  /** systemd's view of the unit decides whether the agent lives; its events, whether it works. */
+  private observe(id: string, unit: UnitState): void {
+    // The agent's last words come first: a turn it finished before dying counts as finished.
+    this.pollEventsOf(id);
+    const agent = getAgent(this.deps.db, id);
+    const watched = this.watched.get(id);
+    if (!agent || !watched) return;
+    const { steps, deathSeen } = reconcile({ ...agent, deathSeen: watched.deathSeen }, unit);
+    watched.deathSeen = deathSeen;
+    for (const step of steps) this.take(id, step);
+    if (unit.activeState === "active" && unit.mainPid !== watched.sessionPid) {
+      // A new process: a new session, with the protocol's handshake — unless this daemon
+      // only now learns of a process that was already running (the recorded pid).
+      const known = watched.session === null && agent.pid === unit.mainPid;
+      this.newSession(agent, watched, unit.mainPid, !known);
+    }
+  }
+
+  private take(id: string, step: Step): void {
+    const { lifecycle } = this.deps;
+    switch (step.kind) {
+      case "exited":
+        lifecycle.exited(id, step.exit);
+        return;
+      case "restarted":
+        lifecycle.restarted(id, step.restarts);
+        return;
+      case "update": {
+        const { kind: _kind, ...patch } = step;
+        lifecycle.update(id, patch);
+        return;
+      }
+      case "starting":
+        lifecycle.starting(id, { pid: step.pid });
+        return;
+      case "ready":
+        lifecycle.ready(id, step.pid);
+        return;
+      case "stopping":
+        lifecycle.stopping(id);
+        return;
+    }
+  }
+
+  private get(id: string): AgentRecord {
+    const agent = getAgent(this.deps.db, id);
+    if (!agent) throw new NotFoundError(`no agent "${id}"`);
+    return agent;
+  }
+}
