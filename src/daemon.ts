@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { AgentLifecycle } from "./agents/lifecycle.ts";
 import { AgentRecorder } from "./agents/recorder.ts";
 import { AgentService } from "./agents/service.ts";
+import type { AgentMode } from "./agents/status.ts";
 import { TitleMaker } from "./agents/title.ts";
 import { AgentTurns } from "./agents/turns.ts";
 import { TurnWaiters } from "./agents/waiters.ts";
@@ -13,6 +14,7 @@ import { builtinProtocols, type ProtocolRegistry } from "./protocols/index.ts";
 import { lingerWarning } from "./runtimes/persistent/linger.ts";
 import { PersistentRuntime } from "./runtimes/persistent/runtime.ts";
 import { RunRuntime } from "./runtimes/run/runtime.ts";
+import type { AgentRuntime, RuntimeDeps } from "./runtimes/runtime.ts";
 import { createApp } from "./server/app.ts";
 import { type Listener, listen } from "./server/listen.ts";
 import { updateAgent } from "./store/agents.ts";
@@ -75,8 +77,21 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   return { url, port, shutdown };
 }
 
+/** Where agents' processes run: by default, daemon children and systemd units. */
+export type RuntimeFactory = (deps: RuntimeDeps) => Record<AgentMode, AgentRuntime>;
+
+const processRuntimes: RuntimeFactory = (deps) => ({
+  run: new RunRuntime(deps),
+  persistent: new PersistentRuntime(deps),
+});
+
 /** The agent half of the daemon, everything below HTTP: also what in-process tests build. */
-export function wireAgents(config: Config, db: Database, protocols: ProtocolRegistry) {
+export function wireAgents(
+  config: Config,
+  db: Database,
+  protocols: ProtocolRegistry,
+  runtimes: RuntimeFactory = processRuntimes,
+) {
   const transactions = new Transactions(db);
   const bus = new EventBus(db, transactions, config.eventRetention);
   const outbox = new WebhookOutbox(db, {
@@ -90,7 +105,6 @@ export function wireAgents(config: Config, db: Database, protocols: ProtocolRegi
   const turns = new AgentTurns({ db, transactions, bus, waiters });
   const lifecycle = new AgentLifecycle({ db, transactions, bus, outbox, turns });
   const recorder = new AgentRecorder({ db, transactions, bus, turns, lifecycle, outbox, titles });
-  const runtimeDeps = { config, db, lifecycle, recorder, protocols };
   const service = new AgentService({
     config,
     db,
@@ -100,7 +114,7 @@ export function wireAgents(config: Config, db: Database, protocols: ProtocolRegi
     turns,
     waiters,
     protocols,
-    runtimes: { run: new RunRuntime(runtimeDeps), persistent: new PersistentRuntime(runtimeDeps) },
+    runtimes: runtimes({ config, db, lifecycle, recorder, protocols }),
   });
   return { service, bus, outbox, recorder, lifecycle };
 }

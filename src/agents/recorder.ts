@@ -50,6 +50,10 @@ export class AgentRecorder {
 
   private applyOne(agentId: string, event: AgentEvent): void {
     const { turns, lifecycle } = this.deps;
+    if (endsTurn(event) && turns.endedAlready(agentId, event.turn_id)) {
+      log.debug(`${agentId}: ignored a second ${event.type} for turn ${event.turn_id}`);
+      return;
+    }
     switch (event.type) {
       case "turn.started":
         turns.started(agentId, event.turn_id);
@@ -90,4 +94,14 @@ export class AgentRecorder {
       this.deps.titles.assign(agentId, agent.prompt ?? turn?.input ?? response ?? "", response);
     }
   }
+}
+
+function endsTurn(
+  event: AgentEvent,
+): event is Extract<AgentEvent, { type: "turn.completed" | "turn.failed" | "turn.cancelled" }> {
+  return (
+    event.type === "turn.completed" ||
+    event.type === "turn.failed" ||
+    event.type === "turn.cancelled"
+  );
 }

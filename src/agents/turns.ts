@@ -109,6 +109,13 @@ export class AgentTurns {
     }
   }
 
+  /** The id names a turn that has already ended: an event about it is a repeat. */
+  endedAlready(agentId: string, turnId: string | undefined): boolean {
+    if (turnId === undefined) return false;
+    const turn = getTurn(this.deps.db, agentId, turnId);
+    return turn !== null && !isOpenTurn(turn);
+  }
+
   hasOpen(agentId: string): boolean {
     return oldestOpenTurn(this.deps.db, agentId) !== null;
   }

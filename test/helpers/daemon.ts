@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { openDatabase } from "../../src/store/db.ts";
+import { readAnswer } from "./http.ts";
 import { tempDir } from "./tmp.ts";
 import { waitFor } from "./wait.ts";
 
@@ -103,13 +104,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
       if (init.body !== undefined && !headers.has("content-type")) {
         headers.set("content-type", "application/json");
       }
-      const response = await fetch(`${url}${path}`, { ...init, headers });
-      const text = await response.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {}
-      return { status: response.status, body: body as T };
+      return readAnswer<T>(await fetch(`${url}${path}`, { ...init, headers }));
     },
     async stop(signal = "SIGTERM") {
       running.delete(daemon);

@@ -42,19 +42,34 @@ export async function startUserManager(): Promise<UserManager | null> {
       throw new Error(`AGENTD_REQUIRE_SYSTEMD=1 but no systemd user manager: ${error.message}`);
     }
     console.warn(`skipping systemd tests: ${error.message}`);
+    unavailableBecause = error.message;
     return null;
   }
 }
 
-/** A describe() whose tests run only when a user manager could be started. */
+/** Why the last manager could not start, for the names of the tests skipped because of it. */
+let unavailableBecause = "no systemd user manager";
+
+/**
+ * A describe() whose tests run only when a user manager could be started. Without one, every
+ * test is still declared, and shows up in the summary as skipped with the reason.
+ */
 export function describeWithSystemd(
   name: string,
   manager: UserManager | null,
   body: (systemd: UserManager) => void,
 ): void {
   if (manager) describe(name, () => body(manager));
-  else describe.skip(name, () => {});
+  else describe.skip(`${name} [skipped: ${unavailableBecause}]`, () => body(NO_MANAGER));
 }
+
+/** Stands in while skipped tests are declared; none of them runs, so nothing calls it. */
+const NO_MANAGER: UserManager = {
+  env: {},
+  configHome: "/nonexistent",
+  systemctl: () => Promise.reject(new Error("no systemd user manager")),
+  stop: async () => {},
+};
 
 class Unavailable extends Error {}
 

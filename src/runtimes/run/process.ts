@@ -4,6 +4,8 @@ import { groupAlive, signalGroup } from "./process-group.ts";
 
 /** How long to wait for output pipes to drain after the agent's group is gone. */
 const DRAIN_TIMEOUT_MS = 5000;
+/** How long an agent told goodbye (its input closed) has to exit before it is signalled. */
+const GOODBYE_MS = 1000;
 
 export interface ProcessSpec {
   argv: string[];
@@ -79,19 +81,28 @@ export class AgentProcess {
     return next;
   }
 
-  /** SIGTERM to the group and stdin closed; SIGKILL to the group after the grace period. */
+  /**
+   * Its input closed first (the end of input is every stdio agent's goodbye); if it is still
+   * running after a moment (at most the grace period), SIGTERM to its group; SIGKILL to the
+   * group when the grace period after that is over too.
+   */
   async stop(graceMs: number): Promise<ProcessExit> {
     this.stopRequested = true;
-    signalGroup(this.pid, "SIGTERM");
     this.closeStdin();
-    let timer: Timer | undefined;
-    const graceOver = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), graceMs);
-    });
-    const first = await Promise.race([this.child.exited, graceOver]);
-    clearTimeout(timer);
-    if (first === "timeout") signalGroup(this.pid, "SIGKILL");
+    if (await this.exitsWithin(Math.min(GOODBYE_MS, graceMs))) return this.exited;
+    signalGroup(this.pid, "SIGTERM");
+    if (!(await this.exitsWithin(graceMs))) signalGroup(this.pid, "SIGKILL");
     return this.exited;
+  }
+
+  private async exitsWithin(ms: number): Promise<boolean> {
+    let timer: Timer | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    const exited = await Promise.race([this.child.exited.then(() => true), timeout]);
+    clearTimeout(timer);
+    return exited;
   }
 
   private closeStdin(): void {

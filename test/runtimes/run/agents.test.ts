@@ -202,7 +202,7 @@ describe("exits, stop and delete", () => {
     expect((await waitForStatus(daemon, agent.id, "completed")).exit_code).toBe(0);
   });
 
-  test("stop sends SIGTERM to the group; stopping again returns the status without error", async () => {
+  test("stop ends the agent (its input closed, then signals to its group); stopping again returns the status without error", async () => {
     const daemon = await startDaemon();
     const agent = await spawnFake(daemon);
     const stopped = await daemon.api<AgentJson>(`/agents/${agent.id}/stop`, { method: "POST" });
