@@ -112,7 +112,6 @@ export function wireAgents(
     bus,
     lifecycle,
     turns,
-    waiters,
     protocols,
     runtimes: runtimes({ config, db, lifecycle, recorder, protocols }),
   });

@@ -21,20 +21,12 @@ import {
 } from "../store/agents.ts";
 import { listMessages, type MessageRecord } from "../store/messages.ts";
 import type { Transactions } from "../store/transactions.ts";
-import {
-  getTurn,
-  isOpenTurn,
-  listTurns,
-  type TurnPage,
-  type TurnRecord,
-  turnExists,
-} from "../store/turns.ts";
+import { isOpenTurn, type TurnPage, type TurnRecord } from "../store/turns.ts";
 import type { AgentLifecycle } from "./lifecycle.ts";
 import { changesLaunch, checkPatch, DEFAULT_PROTOCOL, newAgentFrom } from "./new-agent.ts";
 import { type AgentMode, type AgentStatus, hasProcess, takesPrompts } from "./status.ts";
-import type { AgentTurns } from "./turns.ts";
-import { checkPrompt, checkTurnId, shortRandom } from "./validation.ts";
-import type { TurnWaiters } from "./waiters.ts";
+import { type AgentTurns, outcomeOf } from "./turns.ts";
+import { checkPrompt } from "./validation.ts";
 
 export interface PatchResult {
   agent: AgentRecord;
@@ -49,7 +41,6 @@ export interface ServiceDeps {
   bus: EventBus;
   lifecycle: AgentLifecycle;
   turns: AgentTurns;
-  waiters: TurnWaiters;
   protocols: ProtocolRegistry;
   runtimes: Record<AgentMode, AgentRuntime>;
 }
@@ -119,34 +110,25 @@ export class AgentService {
         `agent ${id} is ${agent.status}; it takes prompts only while running or idle`,
       );
     }
-    const turnId =
-      input.turn_id === undefined ? `turn-${shortRandom(12)}` : checkTurnId(input.turn_id);
-    if (turnExists(this.deps.db, id, turnId)) {
-      throw new ConflictError(
-        `agent ${id} already has a turn "${turnId}"; turn ids are unique per agent`,
-      );
-    }
     // Recorded before writing: a fast agent may answer before the write returns.
-    const prompt = { turn_id: turnId, input: input.message, metadata: input.metadata ?? null };
-    this.deps.transactions.run(() => {
-      this.deps.turns.open(id, prompt);
+    const prompt = this.deps.transactions.run(() => {
+      const opened = this.deps.turns.open(id, input);
       this.deps.lifecycle.turnBegan(id);
+      return opened;
     });
-    const settled = input.wait
-      ? this.deps.waiters.wait(id, turnId, input.timeout_ms ?? null)
+    const ended = input.wait
+      ? this.deps.turns.ended(id, prompt.turn_id, input.timeout_ms ?? null)
       : null;
     try {
       await this.runtimeOf(agent).deliver(agent, prompt);
     } catch (error) {
       this.deps.transactions.run(() => {
-        this.deps.turns.failed(id, turnId, `prompt not delivered: ${errorMessage(error)}`);
+        this.deps.turns.failed(id, prompt.turn_id, `prompt not delivered: ${errorMessage(error)}`);
         this.deps.lifecycle.turnEnded(id);
       });
       throw new ConflictError(`agent ${id} did not take the prompt: ${errorMessage(error)}`);
     }
-    if (!settled) return { status: "sent", turn_id: turnId };
-    if ((await settled) === "timeout") return { status: "timeout", turn_id: turnId };
-    return turnOutcome(this.turn(id, turnId));
+    return ended ? outcomeOf(await ended) : { status: "sent", turn_id: prompt.turn_id };
   }
 
   /** Cancel one turn with the protocol's own interrupt; the agent keeps running. */
@@ -226,25 +208,18 @@ export class AgentService {
 
   turns(id: string, page: TurnPage): TurnRecord[] {
     this.get(id);
-    if (page.before !== undefined && !turnExists(this.deps.db, id, page.before)) {
-      throw new NotFoundError(`agent ${id} has no turn "${page.before}"`);
-    }
-    return listTurns(this.deps.db, id, page);
+    return this.deps.turns.page(id, page);
   }
 
   turn(id: string, turnId: string): TurnRecord {
     this.get(id);
-    const turn = getTurn(this.deps.db, id, turnId);
-    if (!turn) throw new NotFoundError(`agent ${id} has no turn "${turnId}"`);
-    return turn;
+    return this.deps.turns.get(id, turnId);
   }
 
   /** The turn once it has ended, or as it stands when timeoutMs runs out. */
   async awaitTurn(id: string, turnId: string, timeoutMs: number | null): Promise<TurnRecord> {
-    const turn = this.turn(id, turnId);
-    if (!isOpenTurn(turn)) return turn;
-    await this.deps.waiters.wait(id, turnId, timeoutMs);
-    return this.turn(id, turnId);
+    this.get(id);
+    return this.deps.turns.ended(id, turnId, timeoutMs);
   }
 
   /** True while the agent has a process, so its log may still grow. */
@@ -302,16 +277,5 @@ export class AgentService {
 
   private logDir(id: string): string {
     return join(this.deps.config.logRoot, id);
-  }
-}
-
-function turnOutcome(turn: TurnRecord): SendResult {
-  switch (turn.status) {
-    case "completed":
-      return { status: "completed", turn_id: turn.id, response: turn.response };
-    case "cancelled":
-      return { status: "cancelled", turn_id: turn.id, error: turn.error };
-    default:
-      return { status: "error", turn_id: turn.id, error: turn.error };
   }
 }

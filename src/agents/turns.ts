@@ -1,4 +1,6 @@
 import type { Database } from "bun:sqlite";
+import type { SendInput, SendResult } from "../api/schemas.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { AgentEvent, Prompt } from "../protocols/session.ts";
 import { addAgentUsage, incrementAgentTurns } from "../store/agents.ts";
@@ -11,11 +13,15 @@ import {
   getTurn,
   insertTurn,
   isOpenTurn,
+  listTurns,
   oldestOpenTurn,
+  type TurnPage,
   type TurnRecord,
+  turnExists,
   updateTurn,
 } from "../store/turns.ts";
 import type { TurnStatus } from "./status.ts";
+import { checkTurnId, shortRandom } from "./validation.ts";
 import type { TurnWaiters } from "./waiters.ts";
 
 export interface TurnDeps {
@@ -37,17 +43,48 @@ export type Usage = Omit<Extract<AgentEvent, { type: "usage" }>, "type">;
 export class AgentTurns {
   constructor(private readonly deps: TurnDeps) {}
 
-  /** A prompt for the agent: a turn waiting for its answer, and the user's side of it. */
-  open(agentId: string, prompt: Prompt): TurnRecord {
-    const turn = insertTurn(this.deps.db, {
-      agent_id: agentId,
-      id: prompt.turn_id,
-      input: prompt.input,
-      metadata: prompt.metadata,
-    });
-    insertMessage(this.deps.db, agentId, { role: "user", content: turn.input, turn_id: turn.id });
-    this.deps.bus.record(agentId, "turn.queued", { turn_id: turn.id });
+  /**
+   * A prompt for the agent: a turn waiting for its answer (under the caller's id, or a new
+   * one), and the user's side of the conversation.
+   */
+  open(agentId: string, input: Pick<SendInput, "message" | "turn_id" | "metadata">): Prompt {
+    const turnId =
+      input.turn_id === undefined ? `turn-${shortRandom(12)}` : checkTurnId(input.turn_id);
+    if (turnExists(this.deps.db, agentId, turnId)) {
+      throw new ConflictError(
+        `agent ${agentId} already has a turn "${turnId}"; turn ids are unique per agent`,
+      );
+    }
+    const prompt = { turn_id: turnId, input: input.message, metadata: input.metadata ?? null };
+    insertTurn(this.deps.db, { agent_id: agentId, id: turnId, ...prompt });
+    insertMessage(this.deps.db, agentId, { role: "user", content: prompt.input, turn_id: turnId });
+    this.deps.bus.record(agentId, "turn.queued", { turn_id: turnId });
+    return prompt;
+  }
+
+  get(agentId: string, turnId: string): TurnRecord {
+    const turn = getTurn(this.deps.db, agentId, turnId);
+    if (!turn) throw new NotFoundError(`agent ${agentId} has no turn "${turnId}"`);
     return turn;
+  }
+
+  /** Newest first. */
+  page(agentId: string, page: TurnPage): TurnRecord[] {
+    if (page.before !== undefined && !turnExists(this.deps.db, agentId, page.before)) {
+      throw new NotFoundError(`agent ${agentId} has no turn "${page.before}"`);
+    }
+    return listTurns(this.deps.db, agentId, page);
+  }
+
+  /**
+   * The turn once it has ended, or as it stands when timeoutMs runs out. The wait begins
+   * before this returns, so an answer that comes at once is not missed.
+   */
+  async ended(agentId: string, turnId: string, timeoutMs: number | null): Promise<TurnRecord> {
+    const turn = this.get(agentId, turnId);
+    if (!isOpenTurn(turn)) return turn;
+    await this.deps.waiters.wait(agentId, turnId, timeoutMs);
+    return this.get(agentId, turnId);
   }
 
   started(agentId: string, turnId: string | undefined): void {
@@ -151,5 +188,19 @@ export class AgentTurns {
     if (turnId === undefined) return oldestOpenTurn(this.deps.db, agentId);
     const named = getTurn(this.deps.db, agentId, turnId);
     return named && isOpenTurn(named) ? named : null;
+  }
+}
+
+/** What a sender waiting for its turn hears: how it ended, or that it is still going. */
+export function outcomeOf(turn: TurnRecord): SendResult {
+  switch (turn.status) {
+    case "completed":
+      return { status: "completed", turn_id: turn.id, response: turn.response };
+    case "cancelled":
+      return { status: "cancelled", turn_id: turn.id, error: turn.error };
+    case "error":
+      return { status: "error", turn_id: turn.id, error: turn.error };
+    default:
+      return { status: "timeout", turn_id: turn.id };
   }
 }
