@@ -1,3 +1,4 @@
+import type { ServiceScope } from "../config.ts";
 import { AgentdError, errorMessage } from "../errors.ts";
 
 /** systemctl failed; the message carries its own explanation. */
@@ -24,9 +25,15 @@ const SHOWN = ["Id", "ActiveState", "SubState", "MainPID", "NRestarts", "Result"
 /** Stopping waits for TimeoutStopSec and then SIGKILL; this bounds even a stuck manager. */
 const TIMEOUT_MS = 60_000;
 
-/** `systemctl --user`, talking to the user manager the configured environment points at. */
+/**
+ * `systemctl --user`, talking to the user manager the configured environment points at (or,
+ * for `agentd install --system`, the system manager).
+ */
 export class Systemctl {
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly scope: ServiceScope = "user",
+  ) {}
 
   async daemonReload(): Promise<void> {
     await this.run(["daemon-reload"]);
@@ -42,6 +49,15 @@ export class Systemctl {
 
   async restart(unit: string): Promise<void> {
     await this.run(["restart", unit]);
+  }
+
+  /** Start it at boot (or login) from now on, and now. */
+  async enableNow(unit: string): Promise<void> {
+    await this.run(["enable", "--now", unit]);
+  }
+
+  async disableNow(unit: string): Promise<void> {
+    await this.run(["disable", "--now", unit]);
   }
 
   /** Forget a failed state, so a removed agent leaves nothing listed behind. */
@@ -62,7 +78,7 @@ export class Systemctl {
   }
 
   private async run(args: string[]): Promise<string> {
-    const command = ["systemctl", "--user", ...args];
+    const command = ["systemctl", `--${this.scope}`, ...args];
     let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
     try {
       proc = Bun.spawn(command, {
@@ -83,7 +99,7 @@ export class Systemctl {
     if (code !== 0) {
       const reason =
         stderr.trim() || (proc.signalCode ? `killed by ${proc.signalCode}` : `exit ${code}`);
-      throw new SystemctlError(`systemctl --user ${args.join(" ")} failed: ${reason}`);
+      throw new SystemctlError(`${command.join(" ")} failed: ${reason}`);
     }
     return stdout;
   }

@@ -1,0 +1,432 @@
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
+import {
+  type Config,
+  type DaemonServiceFiles,
+  daemonServiceFiles,
+  loadConfig,
+  SETTINGS,
+  type ServiceScope,
+  type SettingFlags,
+  type SettingName,
+} from "../config.ts";
+import { errorMessage } from "../errors.ts";
+import { isLogLevel } from "../log.ts";
+import { lingerWarning } from "../persistent/linger.ts";
+import { Systemctl, SystemctlError } from "../persistent/systemctl.ts";
+import { isCompiled, selfCommand } from "../self.ts";
+import { VERSION } from "../version.ts";
+import { type FlagSpecs, UsageError } from "./args.ts";
+import { DaemonClient } from "./client.ts";
+import { CommandFailure, defineCommand } from "./command.ts";
+import { configFrom, DAEMON_FLAGS, settingsFrom } from "./daemon.ts";
+import { type DaemonUnit, renderDaemonUnit } from "./daemon-unit.ts";
+
+const UNIT = "agentd.service";
+/** How long `install` waits for the started service to answer before calling it a failure. */
+const START_TIMEOUT_MS = 30_000;
+/** A port that accepts but never answers must not hold `install` past its deadline. */
+const HEALTH_TIMEOUT_MS = 2_000;
+
+const SCOPE_FLAGS = {
+  user: {
+    kind: "boolean",
+    help: "a service of your systemd user manager (the default, except for root)",
+  },
+  system: { kind: "boolean", help: "a hardened system service (the default for root)" },
+} as const satisfies FlagSpecs;
+
+/** What `agentd install` will write and run, decided before anything is touched. */
+export interface InstallPlan {
+  scope: ServiceScope;
+  files: DaemonServiceFiles;
+  unit: DaemonUnit;
+  text: string;
+  /** The daemon's settings as the service will have them. */
+  daemon: Config;
+  /** This process's own: which manager systemctl reaches, whether this user lingers. */
+  installer: Config;
+  /** System mode: the account the daemon runs as, when not root. */
+  account: Account | null;
+  /** Things the operator should know: printed, never fatal. */
+  notes: string[];
+}
+
+export interface InstallOptions {
+  scope: ServiceScope;
+  settings: SettingFlags;
+  logLevel?: string | undefined;
+  serviceUser?: string | undefined;
+  readWrite?: string[] | undefined;
+}
+
+interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+export const installCommand = defineCommand({
+  name: "install",
+  summary: "run the daemon as a systemd service: write its unit, enable and start it",
+  synopsis: "install [--user|--system] [--dry-run] [--token-file FILE] [daemon flags]",
+  description: [
+    "Writes agentd.service for this very program (by absolute path) with the daemon flags given,",
+    "then runs daemon-reload and enable --now, and waits until the daemon answers /health.",
+    "Paths (--db, --log-root, --workspace, --state-dir) are written out absolute; other settings",
+    "given as flags or AGENTD_* variables are carried over as flags. The token is never written",
+    "into the unit: give --token-file FILE (owner-only). Other secrets go, as KEY=value lines,",
+    "in the owner-only environment file the unit names.",
+    "--user: ~/.config/systemd/user/agentd.service (run `loginctl enable-linger` so it keeps",
+    "running when you log out). --system: /etc/systemd/system/agentd.service, with the whole",
+    "file system read-only but the daemon's directories and any --read-write DIR.",
+    "Run it again to change the flags; `agentd uninstall` removes the service, keeping the state.",
+  ].join("\n"),
+  flags: {
+    ...SCOPE_FLAGS,
+    "dry-run": { kind: "boolean", help: "print the unit and change nothing" },
+    "service-user": {
+      kind: "string",
+      value: "NAME",
+      help: "with --system: the account the daemon runs as (root if unset)",
+    },
+    "read-write": {
+      kind: "list",
+      value: "DIR",
+      help: "with --system: one more directory the daemon's agents may write",
+    },
+    ...DAEMON_FLAGS,
+  },
+  async run({ flags, positionals }) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    const plan = planInstall({
+      scope: scopeFrom(flags),
+      settings: settingsFrom(flags),
+      logLevel: flags["log-level"],
+      serviceUser: flags["service-user"],
+      readWrite: flags["read-write"],
+    });
+    for (const note of plan.notes) process.stderr.write(`note: ${note}\n`);
+    if (flags["dry-run"]) {
+      process.stdout.write(plan.text);
+      return 0;
+    }
+    await withSystemctlFailures(() => applyInstall(plan));
+    return 0;
+  },
+});
+
+export const uninstallCommand = defineCommand({
+  name: "uninstall",
+  summary: "stop, disable and remove the daemon's systemd service; its state stays",
+  synopsis: "uninstall [--user|--system]",
+  description:
+    "The database, logs, workspaces and the environment file stay where they are, and persistent\nagents (agentd-agent@*.service) keep running: `agentd install` picks them up again.",
+  flags: SCOPE_FLAGS,
+  async run({ flags, positionals }) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    const scope = scopeFrom(flags);
+    const config = configFrom(() => loadConfig({}));
+    const { unit } = daemonServiceFiles(config, scope);
+    if (!existsSync(unit)) {
+      process.stdout.write(`agentd is not installed as a ${scope} service (no ${unit})\n`);
+      return 0;
+    }
+    await withSystemctlFailures(async () => {
+      const systemctl = new Systemctl(config.systemctlEnv, scope);
+      await systemctl.disableNow(UNIT);
+      rmSync(unit);
+      await systemctl.daemonReload();
+      const state = (await systemctl.show([UNIT])).get(UNIT);
+      if (state?.activeState === "failed") await systemctl.resetFailed(UNIT);
+    });
+    process.stdout.write(
+      `stopped and removed ${unit}\nkept: the database, logs, workspaces and persistent agents (agentd-agent@*.service keep running)\n`,
+    );
+    return 0;
+  },
+});
+
+/** `--user` or `--system`; without either, system for root and user for everyone else. */
+function scopeFrom(flags: { user?: boolean; system?: boolean }): ServiceScope {
+  if (flags.user && flags.system) throw new UsageError("give --user or --system, not both");
+  if (flags.user) return "user";
+  if (flags.system) return "system";
+  return process.getuid?.() === 0 ? "system" : "user";
+}
+
+/** The settings that are paths, by where the resolved config keeps them. */
+const PATH_SETTINGS: Partial<Record<SettingName, (config: Config) => string>> = {
+  db: (config) => config.dbPath,
+  logRoot: (config) => config.logRoot,
+  workspace: (config) => config.workspaceRoot,
+  stateDir: (config) => config.stateDir,
+};
+
+/** Decide the unit, and check everything that can be checked, without changing anything. */
+export function planInstall(options: InstallOptions): InstallPlan {
+  const { scope } = options;
+  const system = scope === "system";
+  if (!system && options.serviceUser !== undefined) {
+    throw new UsageError("--service-user is for --system: a user manager runs everything as you");
+  }
+  if (!system && options.readWrite !== undefined) {
+    throw new UsageError("--read-write is for --system: a user service may write what you may");
+  }
+  if (options.settings.token !== undefined) {
+    throw new UsageError(
+      "a token on the command line would be readable in the unit file and in ps; write it to an owner-only file (chmod 600) and give --token-file FILE",
+    );
+  }
+  if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) {
+    throw new UsageError("--log-level must be debug, info, warn or error");
+  }
+  const notes: string[] = [];
+  const fromEnvironment = settingsFromEnvironment(options.settings, notes);
+  const settings = { ...fromEnvironment, ...options.settings };
+  // As `agentd daemon` would resolve them here; a system service resolves as root does.
+  const here = configFrom(() => loadConfig(settings));
+  const daemon = system ? configFrom(() => loadConfig(settings, { uid: 0 })) : here;
+  const tokenFile = settings.tokenFile === undefined ? null : resolve(settings.tokenFile);
+  const program = selfCommand();
+  const command = [...program, "daemon", ...daemonArgs(settings, daemon, options.logLevel)];
+  const account = system && options.serviceUser ? lookupAccount(options.serviceUser) : null;
+  const files = daemonServiceFiles(here, scope);
+  const unit: DaemonUnit = {
+    scope,
+    version: VERSION,
+    command,
+    tokenFile,
+    environmentFile: files.environment,
+    stopGraceMs: daemon.stopGraceMs,
+    user: account?.name ?? null,
+    writablePaths: system ? writablePaths(daemon, options.readWrite ?? []) : [],
+    neededPaths: [...program, daemon.agentCommand].filter(isAbsolute),
+  };
+  if (!isCompiled()) {
+    notes.push(
+      `the service runs agentd from source (${program.join(" ")}): moving this checkout breaks it; \`bun run build\` makes a binary that stands alone`,
+    );
+  }
+  if (!daemon.agentCommand.includes("/")) {
+    notes.push(
+      `the agent command "${daemon.agentCommand}" is looked up in the service's PATH, which is not your shell's; give an absolute path: --agent-command "$(command -v ${daemon.agentCommand})"`,
+    );
+  }
+  const text = renderDaemonUnit(unit);
+  return { scope, files, unit, text, daemon, installer: here, account, notes };
+}
+
+/**
+ * AGENTD_* settings in this environment, which the service would not see: carried over like
+ * flags, except the token itself, which never goes into a unit.
+ */
+function settingsFromEnvironment(flags: SettingFlags, notes: string[]): SettingFlags {
+  const carried: SettingFlags = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [
+    SettingName,
+    (typeof SETTINGS)[SettingName],
+  ][]) {
+    const value = process.env[setting.env];
+    if (value === undefined || value === "" || flags[name] !== undefined) continue;
+    if (name === "token") {
+      notes.push(
+        "AGENTD_TOKEN is set here but is not written into the unit; put the token in an owner-only file and give --token-file FILE",
+      );
+      continue;
+    }
+    carried[name] = value;
+    notes.push(`${setting.env} from this environment is carried over as --${setting.flag}`);
+  }
+  return carried;
+}
+
+/** `--flag value` for every setting given, paths absolute and always spelled out. */
+function daemonArgs(
+  settings: SettingFlags,
+  daemon: Config,
+  logLevel: string | undefined,
+): string[] {
+  const args: string[] = [];
+  for (const [name, setting] of Object.entries(SETTINGS) as [
+    SettingName,
+    (typeof SETTINGS)[SettingName],
+  ][]) {
+    // The token file is the unit's to hand over (a credential in system mode).
+    if (name === "token" || name === "tokenFile") continue;
+    // Spelled out so the service finds the same state whatever its environment holds.
+    const value = PATH_SETTINGS[name]?.(daemon) ?? settings[name];
+    if (value !== undefined) args.push(`--${setting.flag}`, value);
+  }
+  if (logLevel !== undefined) args.push("--log-level", logLevel);
+  return args;
+}
+
+function writablePaths(daemon: Config, extra: string[]): string[] {
+  return [
+    dirname(daemon.dbPath),
+    daemon.logRoot,
+    daemon.workspaceRoot,
+    daemon.stateDir,
+    ...extra.map((dir) => resolve(dir)),
+  ];
+}
+
+function lookupAccount(name: string): Account {
+  const id = (flag: string): number | null => {
+    const proc = Bun.spawnSync(["id", flag, "--", name], { stdout: "pipe", stderr: "ignore" });
+    const value = Number(proc.stdout.toString().trim());
+    return proc.exitCode === 0 && Number.isInteger(value) ? value : null;
+  };
+  const uid = id("-u");
+  const gid = id("-g");
+  if (uid === null || gid === null) {
+    throw new UsageError(
+      `there is no account "${name}" on this host; create one first, e.g. useradd --system --home-dir /var/lib/agentd --shell /usr/sbin/nologin ${name}`,
+    );
+  }
+  return { name, uid, gid };
+}
+
+async function applyInstall(plan: InstallPlan): Promise<void> {
+  if (plan.scope === "system") {
+    if (!plan.installer.isRoot) {
+      throw new CommandFailure(
+        "a system service is installed by root: run this with sudo, or use --user",
+      );
+    }
+    prepareDirectories(plan);
+  }
+  const previous = existsSync(plan.files.unit) ? readFileSync(plan.files.unit, "utf8") : null;
+  const changed = previous !== plan.text;
+  if (changed) writeUnit(plan.files.unit, plan.text);
+  const systemctl = new Systemctl(plan.installer.systemctlEnv, plan.scope);
+  await systemctl.daemonReload();
+  await systemctl.enableNow(UNIT);
+  // enable --now leaves a running daemon alone; new flags take effect only on a restart.
+  if (previous !== null && changed) await systemctl.restart(UNIT);
+  const version = await waitUntilRunning(plan, systemctl);
+  const out = [
+    previous === null
+      ? `wrote ${plan.files.unit}`
+      : changed
+        ? `rewrote ${plan.files.unit} and restarted the service`
+        : `${plan.files.unit} is unchanged`,
+    `agentd.service is running ${version === null ? "" : `agentd ${version} `}under the ${plan.scope} manager${plan.daemon.port === 0 ? "" : `, at ${daemonUrl(plan.daemon)}`}`,
+    `secrets other than the token (AGENTD_WEBHOOK_SECRET, AGENTD_TITLE_KEY) go in ${plan.files.environment}, owner-only, as KEY=value lines`,
+  ];
+  if (plan.scope === "user") out.push(lingerReport(plan.installer));
+  if (version !== null && version !== VERSION) {
+    out.push(
+      `the daemon answering is agentd ${version}, not this agentd ${VERSION}: another daemon may hold the port`,
+    );
+  }
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+function writeUnit(path: string, text: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    writeFileSync(path, text, { mode: 0o644 });
+  } catch (error) {
+    throw new CommandFailure(`cannot write ${path}: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * A system service's writable directories must exist before it starts (systemd refuses a
+ * missing ReadWritePaths entry), and belong to its account. Existing ones belonging to someone
+ * else are reported, not taken over: they may hold someone's files.
+ */
+function prepareDirectories(plan: InstallPlan): void {
+  const own = new Set([
+    dirname(plan.daemon.dbPath),
+    plan.daemon.logRoot,
+    plan.daemon.workspaceRoot,
+    plan.daemon.stateDir,
+  ]);
+  const uid = plan.account?.uid ?? 0;
+  for (const dir of plan.unit.writablePaths) {
+    if (!existsSync(dir)) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (plan.account) chownSync(dir, plan.account.uid, plan.account.gid);
+      continue;
+    }
+    const owner = statSync(dir).uid;
+    if (own.has(dir) && owner !== uid) {
+      const who = plan.account?.name ?? "root";
+      throw new CommandFailure(
+        `${dir} belongs to uid ${owner}, but the service runs as ${who}; hand it over first: chown -R ${who}: ${dir}`,
+      );
+    }
+  }
+}
+
+/**
+ * Until the unit is active and the daemon answers /health: its version (null on port 0). A
+ * daemon that exits is restarted by systemd (Restart=on-failure); one such restart is enough
+ * to tell it will not come up.
+ */
+async function waitUntilRunning(plan: InstallPlan, systemctl: Systemctl): Promise<string | null> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  const client = new DaemonClient(daemonUrl(plan.daemon), null);
+  const unitState = async () => (await systemctl.show([UNIT])).get(UNIT);
+  const restartsBefore = (await unitState())?.nRestarts ?? 0;
+  let state = "unknown";
+  for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 500)) {
+    const unit = await unitState();
+    state = unit?.activeState ?? "unknown";
+    if (unit && (unit.nRestarts > restartsBefore || state === "failed")) {
+      throw startFailure(plan, "the daemon exited");
+    }
+    if (state === "active") {
+      if (plan.daemon.port === 0) return null;
+      try {
+        const signal = AbortSignal.timeout(HEALTH_TIMEOUT_MS);
+        return (await client.json<{ version: string }>("GET", "/health", { signal })).version;
+      } catch {
+        // Not listening yet.
+      }
+    }
+    await Bun.sleep(delay);
+  }
+  throw startFailure(plan, `it is still ${state} after ${START_TIMEOUT_MS / 1000} s`);
+}
+
+function startFailure(plan: InstallPlan, what: string): CommandFailure {
+  const user = plan.scope === "user" ? "--user " : "";
+  return new CommandFailure(
+    `agentd.service did not come up: ${what}; see \`systemctl ${user}status agentd\` and \`journalctl ${user}-u agentd\``,
+  );
+}
+
+/** Where to reach the daemon from this host: a wildcard address is reached on loopback. */
+function daemonUrl(daemon: Config): string {
+  const host = daemon.host === "0.0.0.0" ? "127.0.0.1" : daemon.host === "::" ? "::1" : daemon.host;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${daemon.port}`;
+}
+
+function lingerReport(config: Config): string {
+  const warning = lingerWarning(config.lingerFile);
+  if (warning !== null) return `warning: ${warning}`;
+  const user = basename(config.lingerFile ?? "");
+  return `lingering is enabled for ${user}: the service keeps running when ${user} logs out`;
+}
+
+/** systemctl's own message, as a command failure. */
+async function withSystemctlFailures(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    if (error instanceof SystemctlError) throw new CommandFailure(errorMessage(error));
+    throw error;
+  }
+}
