@@ -17,12 +17,11 @@ export interface DaemonOptions {
   command?: string[];
 }
 
-export interface TestDaemon {
+export interface TestDaemon extends ApiClient {
   url: string;
   home: string;
   proc: Subprocess<"ignore", "pipe", "pipe">;
   stderr(): string;
-  api<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
   /** Send a signal and wait for exit; returns the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
@@ -98,10 +97,32 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     home,
     proc,
     stderr: () => stderr,
+    api: apiClient(url).api,
+    async stop(signal = "SIGTERM") {
+      running.delete(daemon);
+      if (proc.exitCode === null) proc.kill(signal);
+      return await proc.exited;
+    },
+  };
+  running.add(daemon);
+  return daemon;
+}
+
+/** Talks JSON to a daemon at `url`; its answers parsed when they are JSON. */
+export interface ApiClient {
+  api<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+}
+
+/** A client for a daemon the test did not start itself (one systemd runs), with its token. */
+export function apiClient(url: string, token: string | null = null): ApiClient {
+  return {
     async api<T>(path: string, init: RequestInit = {}) {
       const headers = new Headers(init.headers);
       if (init.body !== undefined && !headers.has("content-type")) {
         headers.set("content-type", "application/json");
+      }
+      if (token !== null && !headers.has("authorization")) {
+        headers.set("authorization", `Bearer ${token}`);
       }
       const response = await fetch(`${url}${path}`, { ...init, headers });
       const text = await response.text();
@@ -111,14 +132,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
       } catch {}
       return { status: response.status, body: body as T };
     },
-    async stop(signal = "SIGTERM") {
-      running.delete(daemon);
-      if (proc.exitCode === null) proc.kill(signal);
-      return await proc.exited;
-    },
   };
-  running.add(daemon);
-  return daemon;
 }
 
 /** Kill every daemon a test left running (called from afterAll in files that start daemons). */
