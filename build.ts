@@ -11,13 +11,19 @@ import pkg from "./package.json" with { type: "json" };
 
 const outfile = resolve(process.argv[2] ?? "dist/agentd");
 
+/** The checkout's commit, `-dirty` with uncommitted changes; null without git or a checkout. */
 function gitCommit(): string | null {
-  const git = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { stderr: "ignore" });
-  const hash = git.stdout.toString().trim();
-  if (git.exitCode !== 0 || !hash) return null;
-  // Uncommitted changes to tracked files: the binary is not that commit.
-  const clean = Bun.spawnSync(["git", "diff", "--quiet", "HEAD"], { stderr: "ignore" });
-  return clean.exitCode === 0 ? hash : `${hash}-dirty`;
+  const git = (...args: string[]) => {
+    try {
+      return Bun.spawnSync(["git", ...args], { stderr: "ignore" });
+    } catch {
+      return null; // no git at all, as in a Nix build sandbox
+    }
+  };
+  const head = git("rev-parse", "--short", "HEAD");
+  const hash = head?.stdout.toString().trim();
+  if (head?.exitCode !== 0 || !hash) return null;
+  return git("diff", "--quiet", "HEAD")?.exitCode === 0 ? hash : `${hash}-dirty`;
 }
 
 function buildTime(): string {
