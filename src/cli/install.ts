@@ -143,7 +143,11 @@ export const uninstallCommand = defineCommand({
     await withSystemctlFailures(async () => {
       const systemctl = new Systemctl(config.systemctlEnv, scope);
       await systemctl.disableNow(UNIT);
-      rmSync(unit);
+      try {
+        rmSync(unit);
+      } catch (error) {
+        throw new CommandFailure(`cannot remove ${unit}: ${errorMessage(error)}`);
+      }
       await systemctl.daemonReload();
       const state = (await systemctl.show([UNIT])).get(UNIT);
       if (state?.activeState === "failed") await systemctl.resetFailed(UNIT);
@@ -238,9 +242,11 @@ function settingsFromEnvironment(flags: SettingFlags, notes: string[]): SettingF
     const value = process.env[setting.env];
     if (value === undefined || value === "" || flags[name] !== undefined) continue;
     if (name === "token") {
-      notes.push(
-        "AGENTD_TOKEN is set here but is not written into the unit; put the token in an owner-only file and give --token-file FILE",
-      );
+      if (flags.tokenFile === undefined && process.env.AGENTD_TOKEN_FILE === undefined) {
+        notes.push(
+          "AGENTD_TOKEN is set here, but a token never goes into a unit: the service requires none unless you give --token-file FILE (owner-only)",
+        );
+      }
       continue;
     }
     carried[name] = value;
@@ -303,16 +309,23 @@ async function applyInstall(plan: InstallPlan): Promise<void> {
         "a system service is installed by root: run this with sudo, or use --user",
       );
     }
-    prepareDirectories(plan);
+    checkDirectoryOwners(plan);
   }
   const previous = existsSync(plan.files.unit) ? readFileSync(plan.files.unit, "utf8") : null;
   const changed = previous !== plan.text;
   if (changed) writeUnit(plan.files.unit, plan.text);
   const systemctl = new Systemctl(plan.installer.systemctlEnv, plan.scope);
-  await systemctl.daemonReload();
-  await systemctl.enableNow(UNIT);
-  // enable --now leaves a running daemon alone; new flags take effect only on a restart.
-  if (previous !== null && changed) await systemctl.restart(UNIT);
+  try {
+    await systemctl.daemonReload();
+    if (plan.scope === "system") makeDirectories(plan);
+    await systemctl.enableNow(UNIT);
+    // enable --now leaves a running daemon alone; new flags take effect only on a restart.
+    if (previous !== null && changed) await systemctl.restart(UNIT);
+  } catch (error) {
+    // The manager could not take the unit: leave the file as it was.
+    if (changed) restoreUnit(plan.files.unit, previous);
+    throw error;
+  }
   const version = await waitUntilRunning(plan, systemctl);
   const out = [
     previous === null
@@ -326,7 +339,7 @@ async function applyInstall(plan: InstallPlan): Promise<void> {
   if (plan.scope === "user") out.push(lingerReport(plan.installer));
   if (version !== null && version !== VERSION) {
     out.push(
-      `the daemon answering is agentd ${version}, not this agentd ${VERSION}: another daemon may hold the port`,
+      `warning: the daemon answering is agentd ${version}, not this agentd ${VERSION}: restart the service to run this binary (systemctl --${plan.scope} restart agentd), unless another daemon holds the port`,
     );
   }
   process.stdout.write(`${out.join("\n")}\n`);
@@ -341,32 +354,46 @@ function writeUnit(path: string, text: string): void {
   }
 }
 
+function restoreUnit(path: string, previous: string | null): void {
+  if (previous === null) rmSync(path, { force: true });
+  else writeFileSync(path, previous, { mode: 0o644 });
+}
+
+/** The daemon's own directories, as opposed to shared ones given with --read-write. */
+function ownDirectories(plan: InstallPlan): Set<string> {
+  const { daemon } = plan;
+  return new Set([dirname(daemon.dbPath), daemon.logRoot, daemon.workspaceRoot, daemon.stateDir]);
+}
+
 /**
- * A system service's writable directories must exist before it starts (systemd refuses a
- * missing ReadWritePaths entry), and belong to its account. Existing ones belonging to someone
- * else are reported, not taken over: they may hold someone's files.
+ * The daemon's directories that exist already must belong to its account. Ones belonging to
+ * someone else are reported, not taken over: they may hold someone's files.
  */
-function prepareDirectories(plan: InstallPlan): void {
-  const own = new Set([
-    dirname(plan.daemon.dbPath),
-    plan.daemon.logRoot,
-    plan.daemon.workspaceRoot,
-    plan.daemon.stateDir,
-  ]);
+function checkDirectoryOwners(plan: InstallPlan): void {
   const uid = plan.account?.uid ?? 0;
-  for (const dir of plan.unit.writablePaths) {
-    if (!existsSync(dir)) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      if (plan.account) chownSync(dir, plan.account.uid, plan.account.gid);
-      continue;
-    }
-    const owner = statSync(dir).uid;
-    if (own.has(dir) && owner !== uid) {
+  for (const dir of ownDirectories(plan)) {
+    const owner = existsSync(dir) ? statSync(dir).uid : uid;
+    if (owner !== uid) {
       const who = plan.account?.name ?? "root";
       throw new CommandFailure(
         `${dir} belongs to uid ${owner}, but the service runs as ${who}; hand it over first: chown -R ${who}: ${dir}`,
       );
     }
+  }
+}
+
+/** A system service's writable directories must exist before it starts (or systemd refuses). */
+function makeDirectories(plan: InstallPlan): void {
+  // Parents first, so that each is made (and handed over) before its children.
+  const missing = plan.unit.writablePaths
+    .filter((dir) => !existsSync(dir))
+    .sort((a, b) => a.length - b.length);
+  for (const dir of missing) {
+    if (existsSync(dir)) continue; // listed twice
+    // Missing parents open enough for the service's user to pass through, as /var/lib is.
+    mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
+    mkdirSync(dir, { mode: 0o700 });
+    if (plan.account) chownSync(dir, plan.account.uid, plan.account.gid);
   }
 }
 
@@ -404,7 +431,7 @@ async function waitUntilRunning(plan: InstallPlan, systemctl: Systemctl): Promis
 function startFailure(plan: InstallPlan, what: string): CommandFailure {
   const user = plan.scope === "user" ? "--user " : "";
   return new CommandFailure(
-    `agentd.service did not come up: ${what}; see \`systemctl ${user}status agentd\` and \`journalctl ${user}-u agentd\``,
+    `agentd.service did not come up: ${what}; see \`systemctl ${user}status agentd\` and \`journalctl ${user}-u agentd\`, and remove it with \`agentd uninstall --${plan.scope}\``,
   );
 }
 
