@@ -4,7 +4,7 @@ import { isTemplateName, TEMPLATES } from "../templates/index.ts";
 import { UsageError } from "./args.ts";
 import { defineCommand } from "./command.ts";
 import { configFrom } from "./daemon.ts";
-import { planInstall } from "./install.ts";
+import { planInstall } from "./install-plan.ts";
 
 export const templateCommand = defineCommand({
   name: "template",

@@ -299,6 +299,48 @@ describeWithSystemd(
   },
 );
 
+describe("agentd install --dry-run", () => {
+  const dir = tempDir("agentd-dry-run-");
+  const dryRun = (args: string[], env: Record<string, string> = {}) =>
+    runCli(["install", "--dry-run", ...args], { cwd: dir, env: { ...cleanEnv(), ...env } });
+  const execStart = (unit: string) => /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? "";
+
+  test("spells out every path absolute, and carries AGENTD_* settings over as flags, saying so", async () => {
+    const dry = await dryRun(["--user", "--db", "state/agentd.db"], {
+      AGENTD_EVENT_RETENTION: "777",
+      AGENTD_LOG_ROOT: "logs",
+    });
+    expect(dry.code).toBe(0);
+    const line = execStart(dry.stdout);
+    expect(line).toContain(`"--db" "${join(dir, "state/agentd.db")}"`);
+    expect(line).toContain(`"--log-root" "${join(dir, "logs")}"`);
+    expect(line).toMatch(/"--workspace" "\/[^"]+" "--state-dir" "\/[^"]+"/);
+    expect(line).toContain('"--event-retention" "777"');
+    expect(dry.stderr).toContain(
+      "note: AGENTD_EVENT_RETENTION from this environment is carried over as --event-retention",
+    );
+  });
+
+  test("never writes a token from the environment, and says the service will require none", async () => {
+    const dry = await dryRun(["--user"], { AGENTD_TOKEN: "s3cret" });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).not.toContain("s3cret");
+    expect(dry.stderr).toContain("the service requires none unless you give --token-file FILE");
+  });
+
+  test("refuses flags that do not fit the mode, and an account that does not exist", async () => {
+    const both = await dryRun(["--user", "--system"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("give --user or --system, not both");
+    const userWithAccount = await dryRun(["--user", "--service-user", "root"]);
+    expect(userWithAccount.code).toBe(2);
+    expect(userWithAccount.stderr).toContain("--service-user is for --system");
+    const nobodyHere = await dryRun(["--system", "--service-user", "no-such-account-x"]);
+    expect(nobodyHere.code).toBe(2);
+    expect(nobodyHere.stderr).toContain('there is no account "no-such-account-x" on this host');
+  });
+});
+
 describe("agentd install --system --dry-run", () => {
   const analyze = Bun.which("systemd-analyze");
   if (!analyze) {
