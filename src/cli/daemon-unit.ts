@@ -20,7 +20,7 @@ export interface DaemonUnit {
   neededPaths: string[];
 }
 
-/** Where homes live; hidden from a system service unless it must write there. */
+/** Where homes live; hidden from a system service unless it needs something there. */
 const HOME_ROOTS = ["/home", "/root"];
 
 export function renderDaemonUnit(unit: DaemonUnit): string {
