@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 
@@ -61,6 +61,11 @@ export const SETTINGS = {
     help: "agent executable when a request names none",
   },
   token: { flag: "token", env: "AGENTD_TOKEN", help: "bearer token required by the API" },
+  tokenFile: {
+    flag: "token-file",
+    env: "AGENTD_TOKEN_FILE",
+    help: "file holding the bearer token (owner-only), read at start",
+  },
   stopGrace: {
     flag: "stop-grace",
     env: "AGENTD_STOP_GRACE_MS",
@@ -136,7 +141,7 @@ export function resolveConfig(sources: ConfigSources): Config {
     workspaceRoot: path("workspace", defaults.workspace),
     stateDir: path("stateDir", defaults.stateDir),
     agentCommand: pick("agentCommand") ?? DEFAULT_AGENT_COMMAND,
-    token: pick("token") ?? null,
+    token: token(flags, env, sources.cwd),
     stopGraceMs: integerSetting(
       "stopGrace",
       pick("stopGrace"),
@@ -170,8 +175,11 @@ export function resolveConfig(sources: ConfigSources): Config {
   };
 }
 
-/** Resolve from this process's own flags, environment and user. */
-export function loadConfig(flags: SettingFlags): Config {
+/**
+ * Resolve from this process's own flags, environment and user; `as` resolves for someone else
+ * (`agentd install --system` resolves as root would).
+ */
+export function loadConfig(flags: SettingFlags, as: Partial<ConfigSources> = {}): Config {
   const uid = process.getuid?.() ?? 1000;
   return resolveConfig({
     flags,
@@ -180,6 +188,7 @@ export function loadConfig(flags: SettingFlags): Config {
     home: process.env.HOME || homedir(),
     cwd: process.cwd(),
     user: loginName(process.env, uid),
+    ...as,
   });
 }
 
@@ -193,8 +202,85 @@ export function cliToken(): string | null {
   return nonEmpty(process.env.AGENTD_TOKEN);
 }
 
+/** Where `agentd install` writes the daemon's own unit, by the manager that runs it. */
+export type ServiceScope = "user" | "system";
+
+export interface DaemonServiceFiles {
+  unit: string;
+  /** Optional KEY=value lines the unit reads its secrets from (EnvironmentFile=-). */
+  environment: string;
+}
+
+export function daemonServiceFiles(config: Config, scope: ServiceScope): DaemonServiceFiles {
+  // Agents' env files in persistentConfigDir are NAME.env: "environment" can never be one.
+  return scope === "user"
+    ? {
+        unit: join(config.systemdUserDir, "agentd.service"),
+        environment: join(config.persistentConfigDir, "environment"),
+      }
+    : { unit: "/etc/systemd/system/agentd.service", environment: "/etc/agentd/environment" };
+}
+
+/**
+ * The token in a file: the whole content less surrounding whitespace. The file must belong to
+ * this user alone, as an ssh key must; anyone else able to read it could drive the agents.
+ */
+export function readTokenFile(path: string): string {
+  let mode: number;
+  let text: string;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new ConfigError(`token file ${path} is not a regular file`);
+    mode = stat.mode & 0o777;
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    throw new ConfigError(
+      missing
+        ? `token file ${path} does not exist`
+        : `cannot read token file ${path}: ${(error as Error).message}`,
+    );
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new ConfigError(
+      `token file ${path} is open to group or others (mode ${mode.toString(8).padStart(4, "0")}); make it owner-only: chmod 600 ${path}`,
+    );
+  }
+  const value = text.trim();
+  if (value === "") throw new ConfigError(`token file ${path} is empty`);
+  return value;
+}
+
+/**
+ * `--token` or `--token-file`, flags before the environment; both at the same level is a
+ * mistake worth stopping for, since either could be the one meant.
+ */
+function token(flags: SettingFlags, env: Record<string, string | undefined>, cwd: string) {
+  const levels: [string | undefined, string | undefined, string][] = [
+    [flags.token, flags.tokenFile, "--token and --token-file"],
+    [
+      nonEmpty(env.AGENTD_TOKEN) ?? undefined,
+      nonEmpty(env.AGENTD_TOKEN_FILE) ?? undefined,
+      "AGENTD_TOKEN and AGENTD_TOKEN_FILE",
+    ],
+  ];
+  for (const [value, file, both] of levels) {
+    if (value !== undefined && file !== undefined)
+      throw new ConfigError(`give one of ${both}, not both`);
+    if (value !== undefined) return value;
+    if (file !== undefined) return readTokenFile(resolve(cwd, file));
+  }
+  return null;
+}
+
 /** Secrets the daemon holds are not handed to agents. */
-const SECRET_ENV = ["AGENTD_TOKEN", "AGENTD_WEBHOOK_SECRET", "AGENTD_TITLE_KEY"];
+const SECRET_ENV = [
+  "AGENTD_TOKEN",
+  "AGENTD_TOKEN_FILE",
+  "AGENTD_WEBHOOK_SECRET",
+  "AGENTD_TITLE_KEY",
+];
 
 function withoutSecrets(env: Record<string, string | undefined>): Record<string, string> {
   const kept: Record<string, string> = {};

@@ -11,7 +11,6 @@ import type { Config } from "./config.ts";
 import { EventBus } from "./events/bus.ts";
 import { log } from "./log.ts";
 import { builtinProtocols, type ProtocolRegistry } from "./protocols/index.ts";
-import { lingerWarning } from "./runtimes/persistent/linger.ts";
 import { PersistentRuntime } from "./runtimes/persistent/runtime.ts";
 import { RunRuntime } from "./runtimes/run/runtime.ts";
 import type { AgentRuntime, RuntimeDeps } from "./runtimes/runtime.ts";
@@ -20,6 +19,7 @@ import { type Listener, listen } from "./server/listen.ts";
 import { updateAgent } from "./store/agents.ts";
 import { openDatabase } from "./store/db.ts";
 import { Transactions } from "./store/transactions.ts";
+import { lingerWarning } from "./systemd/linger.ts";
 import { VERSION } from "./version.ts";
 import { WebhookOutbox } from "./webhooks/outbox.ts";
 

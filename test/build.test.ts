@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnFake } from "./helpers/agents.ts";
-import { REPO_ROOT, startDaemon, stopAllDaemons } from "./helpers/daemon.ts";
+import { buildBinary } from "./helpers/build.ts";
+import { startDaemon, stopAllDaemons } from "./helpers/daemon.ts";
 import { tempDir } from "./helpers/tmp.ts";
 import { processGone, waitFor } from "./helpers/wait.ts";
 
@@ -28,20 +29,39 @@ describe("compiled binary", () => {
   const emptyDir = tempDir("agentd-empty-");
   const binary = join(emptyDir, "agentd");
 
-  test("builds, and a copy in an empty directory prints its version", async () => {
-    const built = await run([process.execPath, "build.ts", join(buildDir, "agentd")], REPO_ROOT);
+  test("builds, says where, how big and which version, and a copy in an empty directory prints that version", async () => {
+    const outfile = join(buildDir, "agentd");
+    const built = await buildBinary(outfile, { SOURCE_DATE_EPOCH: "1767225600" });
     expect(built.stderr).toBe("");
     expect(built.code).toBe(0);
-    copyFileSync(join(buildDir, "agentd"), binary);
+    const said = /^built (\S+) \((\d+\.\d) MiB\): agentd (\S+)\n$/.exec(built.stdout);
+    expect(said?.[1]).toBe(outfile);
+    expect(Number(said?.[2])).toBe(Number((statSync(outfile).size / 1024 / 1024).toFixed(1)));
+    copyFileSync(outfile, binary);
     const version = await run([binary, "version"], emptyDir);
     expect(version.code).toBe(0);
-    expect(version.stdout).toMatch(/^agentd \d+\.\d+\.\d+/);
+    expect(version.stdout).toBe(`agentd ${said?.[3]}\n`);
+    expect(version.stdout).toMatch(/^agentd \d+\.\d+\.\d+\+[0-9a-f]+(-dirty)?\n$/);
   }, 120_000);
+
+  test("version --json gives version, commit, Bun version and build time", async () => {
+    const plain = await run([binary, "version"], emptyDir);
+    const json = await run([binary, "version", "--json"], emptyDir);
+    expect(json.code).toBe(0);
+    const info = JSON.parse(json.stdout);
+    expect(info).toEqual({
+      version: plain.stdout.replace(/^agentd /, "").trim(),
+      commit: expect.stringMatching(/^[0-9a-f]{7,}(-dirty)?$/),
+      bun: Bun.version,
+      built_at: "2026-01-01T00:00:00.000Z",
+    });
+    expect(info.version).toEndWith(`+${info.commit}`);
+  });
 
   test("renders the embedded templates", async () => {
     const unit = await run([binary, "template", "agentd.service"], emptyDir);
     expect(unit.code).toBe(0);
-    expect(unit.stdout).toContain(`ExecStart=${binary} daemon`);
+    expect(unit.stdout).toContain(`ExecStart="${binary}" "daemon"`);
     const agentUnit = await run([binary, "template", "agentd-agent@.service"], emptyDir);
     expect(agentUnit.stdout).toContain("Restart=on-failure");
     expect(agentUnit.stdout).not.toContain("{{");
@@ -49,10 +69,12 @@ describe("compiled binary", () => {
     expect(script.stdout).toStartWith("#!/usr/bin/env bash");
   });
 
-  test("runs the daemon on port 0 and answers /health", async () => {
+  test("runs the daemon on port 0 and answers /health with the version `agentd version` prints", async () => {
     const daemon = await startDaemon({ command: [binary] });
-    const health = await daemon.api<{ ok: boolean }>("/health");
+    const health = await daemon.api<{ ok: boolean; version: string }>("/health");
     expect(health.body.ok).toBe(true);
+    const version = await run([binary, "version"], emptyDir);
+    expect(`agentd ${health.body.version}\n`).toBe(version.stdout);
     expect(await daemon.stop()).toBe(0);
   });
 

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError, type ConfigSources, resolveConfig } from "../src/config.ts";
+import { tempDir } from "./helpers/tmp.ts";
 
 const user: ConfigSources = { flags: {}, env: {}, uid: 1000, home: "/home/ann", cwd: "/work" };
 const root: ConfigSources = { flags: {}, env: {}, uid: 0, home: "/root", cwd: "/" };
@@ -89,5 +92,69 @@ describe("config", () => {
     expect(() => resolveConfig({ ...user, env: { AGENTD_PORT: "x" } })).toThrow(
       /--port \(AGENTD_PORT\)/,
     );
+  });
+
+  describe("--token-file", () => {
+    const dir = tempDir("agentd-token-");
+    const tokenFile = (name: string, text: string, mode = 0o600) => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      chmodSync(path, mode);
+      return path;
+    };
+
+    test("reads the token from the file, without its trailing newline", () => {
+      const path = tokenFile("token", "  s3cret-from-file\n");
+      expect(resolveConfig({ ...user, flags: { tokenFile: path } }).token).toBe("s3cret-from-file");
+      expect(resolveConfig({ ...user, env: { AGENTD_TOKEN_FILE: path } }).token).toBe(
+        "s3cret-from-file",
+      );
+      expect(resolveConfig({ ...user, cwd: dir, flags: { tokenFile: "token" } }).token).toBe(
+        "s3cret-from-file",
+      );
+    });
+
+    test("refuses a file that group or others can read or write, saying how to fix it", () => {
+      for (const mode of [0o640, 0o604, 0o620, 0o644]) {
+        const path = tokenFile(`open-${mode.toString(8)}`, "s3cret", mode);
+        expect(() => resolveConfig({ ...user, flags: { tokenFile: path } })).toThrow(
+          `token file ${path} is open to group or others (mode 0${mode.toString(8)}); make it owner-only: chmod 600 ${path}`,
+        );
+      }
+    });
+
+    test("refuses a missing file, a directory and an empty file", () => {
+      const missing = join(dir, "missing");
+      expect(() => resolveConfig({ ...user, flags: { tokenFile: missing } })).toThrow(
+        `token file ${missing} does not exist`,
+      );
+      expect(() => resolveConfig({ ...user, flags: { tokenFile: dir } })).toThrow(
+        "is not a regular file",
+      );
+      const empty = tokenFile("empty", " \n");
+      expect(() => resolveConfig({ ...user, flags: { tokenFile: empty } })).toThrow(
+        `token file ${empty} is empty`,
+      );
+    });
+
+    test("a flag beats the environment; a token and a token file at once are refused", () => {
+      const path = tokenFile("flag-token", "from-file");
+      expect(
+        resolveConfig({ ...user, flags: { tokenFile: path }, env: { AGENTD_TOKEN: "from-env" } })
+          .token,
+      ).toBe("from-file");
+      expect(() => resolveConfig({ ...user, flags: { token: "t", tokenFile: path } })).toThrow(
+        "give one of --token and --token-file, not both",
+      );
+      expect(() =>
+        resolveConfig({ ...user, env: { AGENTD_TOKEN: "t", AGENTD_TOKEN_FILE: path } }),
+      ).toThrow("give one of AGENTD_TOKEN and AGENTD_TOKEN_FILE, not both");
+    });
+
+    test("the token file's path is not handed on to agents", () => {
+      const path = tokenFile("hidden", "s3cret");
+      const config = resolveConfig({ ...user, env: { AGENTD_TOKEN_FILE: path, KEEP: "1" } });
+      expect(config.agentEnv).toEqual({ KEEP: "1" });
+    });
   });
 });

@@ -23,6 +23,8 @@ export interface RequestOptions {
    * deadline, where fetch would otherwise give up after five quiet minutes.
    */
   mayIdle?: boolean;
+  /** Gives up on the request when aborted (a deadline of the caller's). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -47,6 +49,7 @@ export class DaemonClient {
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         timeout: !options.mayIdle,
+        signal: options.signal,
       });
     } catch (error) {
       throw new CommandFailure(

@@ -1,4 +1,5 @@
 import {
+  type Config,
   ConfigError,
   loadConfig,
   SETTINGS,
@@ -8,7 +9,7 @@ import {
 import { startDaemon } from "../daemon.ts";
 import { errorMessage } from "../errors.ts";
 import { isLogLevel, setLogLevel } from "../log.ts";
-import type { FlagSpec } from "./args.ts";
+import type { FlagSpec, FlagSpecs } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { defineCommand } from "./command.ts";
 
@@ -16,16 +17,39 @@ const settingFlags = Object.fromEntries(
   Object.values(SETTINGS).map((s) => [s.flag, { kind: "string", help: `${s.help} (${s.env})` }]),
 ) as Record<string, FlagSpec>;
 
+/** The daemon's flags: its settings and the log level. `agentd install` takes them too. */
+export const DAEMON_FLAGS = {
+  ...settingFlags,
+  "log-level": { kind: "string", value: "LEVEL", help: "debug, info, warn or error (info)" },
+} satisfies FlagSpecs;
+
+/** The settings among parsed daemon flags, by setting name. */
+export function settingsFrom(flags: Record<string, unknown>): SettingFlags {
+  const settings: SettingFlags = {};
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    const value = flags[setting.flag];
+    if (typeof value === "string") settings[name as SettingName] = value;
+  }
+  return settings;
+}
+
+/** A setting the operator got wrong is a usage error, with config.ts's message. */
+export function configFrom(resolve: () => Config): Config {
+  try {
+    return resolve();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 export const daemonCommand = defineCommand({
   name: "daemon",
   summary: "run the agentd daemon (HTTP API on 127.0.0.1:8400 by default)",
   synopsis: "daemon [flags]",
   description:
     "Settings come from flags, then AGENTD_* environment variables, then defaults\n(XDG directories for a user, /var/lib/agentd and /var/log/agentd for root).\nWith --port 0 a free port is picked; the daemon prints `listening on URL` on stdout.",
-  flags: {
-    ...settingFlags,
-    "log-level": { kind: "string", value: "LEVEL", help: "debug, info, warn or error (info)" },
-  },
+  flags: DAEMON_FLAGS,
   async run({ flags, positionals }) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const level = flags["log-level"];
@@ -34,18 +58,7 @@ export const daemonCommand = defineCommand({
         throw new UsageError(`--log-level must be debug, info, warn or error`);
       setLogLevel(level);
     }
-    const settings: SettingFlags = {};
-    for (const [name, setting] of Object.entries(SETTINGS)) {
-      const value = (flags as Record<string, string | undefined>)[setting.flag];
-      if (typeof value === "string") settings[name as SettingName] = value;
-    }
-    let config: ReturnType<typeof loadConfig>;
-    try {
-      config = loadConfig(settings);
-    } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(error.message);
-      throw error;
-    }
+    const config = configFrom(() => loadConfig(settingsFrom(flags)));
     let daemon: Awaited<ReturnType<typeof startDaemon>>;
     try {
       daemon = await startDaemon(config);

@@ -13,6 +13,7 @@ import { type Command, CommandFailure, commandUsage, generalUsage } from "./comm
 import { daemonCommand } from "./daemon.ts";
 import { echoAgentCommand } from "./echo-agent.ts";
 import { eventsCommand } from "./events.ts";
+import { installCommand, uninstallCommand } from "./install.ts";
 import { templateCommand } from "./template.ts";
 import { attachCommand, sendCommand } from "./turns.ts";
 import { versionCommand } from "./version.ts";
@@ -32,6 +33,8 @@ const COMMANDS: readonly Command[] = [
   eventsCommand,
   echoAgentCommand,
   versionCommand,
+  installCommand,
+  uninstallCommand,
   templateCommand,
 ];
 

@@ -3,12 +3,14 @@ import { renderAsset } from "../runtimes/persistent/assets.ts";
 import { isTemplateName, TEMPLATES } from "../templates/index.ts";
 import { UsageError } from "./args.ts";
 import { defineCommand } from "./command.ts";
+import { configFrom } from "./daemon.ts";
+import { planInstall } from "./install-plan.ts";
 
 export const templateCommand = defineCommand({
   name: "template",
   summary: "print a built-in template, rendered for this host",
   synopsis: "template NAME",
-  description: `NAME is one of: ${Object.keys(TEMPLATES).join(", ")}.\nFor example, install the daemon as a user service with:\n  agentd template agentd.service > ~/.config/systemd/user/agentd.service`,
+  description: `NAME is one of: ${Object.keys(TEMPLATES).join(", ")}.\nagentd.service is the unit \`agentd install --dry-run\` prints; \`agentd install\` puts it in place.`,
   flags: {},
   async run({ positionals }) {
     const [name, ...extra] = positionals;
@@ -19,7 +21,14 @@ export const templateCommand = defineCommand({
         `no template "${name}"; choose one of ${Object.keys(TEMPLATES).join(", ")}`,
       );
     }
-    process.stdout.write(renderAsset(name, loadConfig({})));
+    const text =
+      name === "agentd.service"
+        ? planInstall({ scope: process.getuid?.() === 0 ? "system" : "user", settings: {} }).text
+        : renderAsset(
+            name,
+            configFrom(() => loadConfig({})),
+          );
+    process.stdout.write(text);
     return 0;
   },
 });

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { REPO_ROOT, type TestDaemon } from "./daemon.ts";
+import { type ApiClient, REPO_ROOT, type TestDaemon } from "./daemon.ts";
 import { waitFor } from "./wait.ts";
 
 export const FAKE_AGENT = join(REPO_ROOT, "test/fixtures/fake-agent.ts");
@@ -46,12 +46,12 @@ export async function spawnFake(
   return res.body;
 }
 
-export async function getAgent(daemon: TestDaemon, id: string): Promise<AgentJson> {
+export async function getAgent(daemon: ApiClient, id: string): Promise<AgentJson> {
   return (await daemon.api<AgentJson>(`/agents/${id}`)).body;
 }
 
 export async function waitForStatus(
-  daemon: TestDaemon,
+  daemon: ApiClient,
   id: string,
   status: string,
   timeoutMs?: number,
@@ -68,7 +68,7 @@ export async function waitForStatus(
 
 /** Send a prompt and wait for its turn to end; returns the send answer. */
 export async function ask(
-  daemon: TestDaemon,
+  daemon: ApiClient,
   id: string,
   message: string,
   extra: Record<string, unknown> = {},

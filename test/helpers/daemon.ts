@@ -18,12 +18,11 @@ export interface DaemonOptions {
   command?: string[];
 }
 
-export interface TestDaemon {
+export interface TestDaemon extends ApiClient {
   url: string;
   home: string;
   proc: Subprocess<"ignore", "pipe", "pipe">;
   stderr(): string;
-  api<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
   /** Send a signal and wait for exit; returns the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
@@ -99,13 +98,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     home,
     proc,
     stderr: () => stderr,
-    async api<T>(path: string, init: RequestInit = {}) {
-      const headers = new Headers(init.headers);
-      if (init.body !== undefined && !headers.has("content-type")) {
-        headers.set("content-type", "application/json");
-      }
-      return readAnswer<T>(await fetch(`${url}${path}`, { ...init, headers }));
-    },
+    api: apiClient(url).api,
     async stop(signal = "SIGTERM") {
       running.delete(daemon);
       if (proc.exitCode === null) proc.kill(signal);
@@ -114,6 +107,27 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
   };
   running.add(daemon);
   return daemon;
+}
+
+/** Talks JSON to a daemon at `url`; its answers parsed when they are JSON. */
+export interface ApiClient {
+  api<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+}
+
+/** A client for a daemon the test did not start itself (one systemd runs), with its token. */
+export function apiClient(url: string, token: string | null = null): ApiClient {
+  return {
+    async api<T>(path: string, init: RequestInit = {}) {
+      const headers = new Headers(init.headers);
+      if (init.body !== undefined && !headers.has("content-type")) {
+        headers.set("content-type", "application/json");
+      }
+      if (token !== null && !headers.has("authorization")) {
+        headers.set("authorization", `Bearer ${token}`);
+      }
+      return readAnswer<T>(await fetch(`${url}${path}`, { ...init, headers }));
+    },
+  };
 }
 
 /** Kill every daemon a test left running (called from afterAll in files that start daemons). */

@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { statSync } from "node:fs";
-import { daemonPaths, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
+import { chmodSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { daemonPaths, MAIN, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 afterAll(stopAllDaemons);
@@ -102,6 +104,27 @@ describe("daemon HTTP basics", () => {
       headers: { authorization: "Bearer t0ken" },
     });
     expect(allowed.status).toBe(200);
+  });
+
+  test("with --token-file, the token is read from the file; one others can read stops the start", async () => {
+    const dir = tempDir("agentd-token-file-");
+    const tokenFile = join(dir, "token");
+    writeFileSync(tokenFile, "from-a-file\n", { mode: 0o600 });
+    const daemon = await startDaemon({ args: ["--token-file", tokenFile] });
+    expect((await daemon.api("/agents")).status).toBe(401);
+    const allowed = await daemon.api("/agents", {
+      headers: { authorization: "Bearer from-a-file" },
+    });
+    expect(allowed.status).toBe(200);
+    await daemon.stop();
+
+    chmodSync(tokenFile, 0o640);
+    const proc = Bun.spawn(
+      [process.execPath, MAIN, "daemon", "--port", "0", "--token-file", tokenFile],
+      { stderr: "pipe", stdout: "pipe" },
+    );
+    expect(await proc.exited).toBe(2);
+    expect(await new Response(proc.stderr).text()).toContain(`chmod 600 ${tokenFile}`);
   });
 
   test("an invalid setting stops the daemon from starting with exit 2 and a message", async () => {

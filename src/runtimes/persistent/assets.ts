@@ -1,6 +1,6 @@
 import type { LaunchSpec } from "../../agents/launch.ts";
 import type { Config } from "../../config.ts";
-import { selfCommand } from "../../self.ts";
+import { execWord, unitPath, unitWord } from "../../systemd/unit-syntax.ts";
 import { renderTemplate, type TemplateName } from "../../templates/index.ts";
 import { VERSION } from "../../version.ts";
 import { renderEnvFile } from "./env-file.ts";
@@ -41,8 +41,11 @@ export function agentEnvFile(config: Config, name: string, launch: LaunchSpec): 
   return { path: envFilePath(config, name), content, mode: 0o600 };
 }
 
+/** The templates of persistent agents' files (agentd.service is `agentd install`'s). */
+export type AgentAssetName = Exclude<TemplateName, "agentd.service">;
+
 /** Render a built-in template with the paths this configuration resolves to. */
-export function renderAsset(name: TemplateName, config: Config): string {
+export function renderAsset(name: AgentAssetName, config: Config): string {
   return renderTemplate(name, {
     VERSION,
     ENV_DIR: unitPath(config.persistentConfigDir),
@@ -53,21 +56,5 @@ export function renderAsset(name: TemplateName, config: Config): string {
     ),
     RESTART_SEC: String(RESTART_SEC),
     TIMEOUT_STOP_SEC: String(TIMEOUT_STOP_SEC),
-    BINARY: selfCommand().map(unitPath).join(" "),
   });
-}
-
-/** In unit files `%` starts a specifier; a literal one is written `%%`. */
-function unitPath(path: string): string {
-  return path.replaceAll("%", "%%");
-}
-
-/** One word of a unit setting, quoted so that spaces, quotes and backslashes stay literal. */
-function unitWord(value: string): string {
-  return `"${unitPath(value).replace(/["\\]/g, "\\$&")}"`;
-}
-
-/** On Exec lines `$` also expands a variable; `$$` is a literal one. */
-function execWord(value: string): string {
-  return unitWord(value).replaceAll("$", "$$$$");
 }

@@ -1,6 +1,6 @@
 import type { Exit } from "../../agents/lifecycle.ts";
 import { type AgentStatus, hasProcess } from "../../agents/status.ts";
-import type { UnitState } from "./systemctl.ts";
+import type { UnitState } from "../../systemd/systemctl.ts";
 
 /** What agentd has recorded of a persistent agent, to be read against systemd's view. */
 export interface Recorded {

@@ -13,6 +13,7 @@ import {
   type NewAgent,
   setAgentEventsOffset,
 } from "../../store/agents.ts";
+import { Systemctl, type UnitState } from "../../systemd/systemctl.ts";
 import { LiveSession } from "../live-session.ts";
 import type { AgentRuntime, RuntimeDeps, WriteOptions } from "../runtime.ts";
 import { agentEnvFile, type GeneratedFile, sharedFiles } from "./assets.ts";
@@ -21,7 +22,6 @@ import { FifoWriter } from "./fifo.ts";
 import { GeneratedFiles } from "./generated-files.ts";
 import { envFilePath, eventsPath, fifoPath, manifestPath, unitName } from "./paths.ts";
 import { reconcile, type Step } from "./reconcile.ts";
-import { Systemctl, type UnitState } from "./systemctl.ts";
 
 /** How often systemd is asked how the units are doing. */
 const STATUS_POLL_MS = 1000;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { AgentStatus } from "../../../src/agents/status.ts";
 import { reconcile, type Step } from "../../../src/runtimes/persistent/reconcile.ts";
-import type { UnitState } from "../../../src/runtimes/persistent/systemctl.ts";
+import type { UnitState } from "../../../src/systemd/systemctl.ts";
 
 const unit = (fields: Partial<UnitState>): UnitState => ({
   activeState: "active",

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ConfigSources, resolveConfig } from "../../../src/config.ts";
-import { lingerWarning } from "../../../src/runtimes/persistent/linger.ts";
-import { tempDir } from "../../helpers/tmp.ts";
+import { type ConfigSources, resolveConfig } from "../../src/config.ts";
+import { lingerWarning } from "../../src/systemd/linger.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const sources: ConfigSources = {
   flags: {},

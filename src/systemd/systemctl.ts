@@ -1,5 +1,6 @@
 import { constants } from "node:os";
-import { AgentdError, errorMessage } from "../../errors.ts";
+import type { ServiceScope } from "../config.ts";
+import { AgentdError, errorMessage } from "../errors.ts";
 
 /** systemctl failed; the message carries its own explanation. */
 export class SystemctlError extends AgentdError {
@@ -37,9 +38,15 @@ const CLD_EXITED = 1;
 /** Stopping waits for TimeoutStopSec and then SIGKILL; this bounds even a stuck manager. */
 const TIMEOUT_MS = 60_000;
 
-/** `systemctl --user`, talking to the user manager the configured environment points at. */
+/**
+ * `systemctl --user`, talking to the user manager the configured environment points at (or,
+ * for `agentd install --system`, the system manager).
+ */
 export class Systemctl {
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly scope: ServiceScope = "user",
+  ) {}
 
   async daemonReload(): Promise<void> {
     await this.run(["daemon-reload"]);
@@ -55,6 +62,15 @@ export class Systemctl {
 
   async restart(unit: string): Promise<void> {
     await this.run(["restart", unit]);
+  }
+
+  /** Start it at boot (or login) from now on, and now. */
+  async enableNow(unit: string): Promise<void> {
+    await this.run(["enable", "--now", unit]);
+  }
+
+  async disableNow(unit: string): Promise<void> {
+    await this.run(["disable", "--now", unit]);
   }
 
   /** Forget a failed state, so a removed agent leaves nothing listed behind. */
@@ -75,7 +91,7 @@ export class Systemctl {
   }
 
   private async run(args: string[]): Promise<string> {
-    const command = ["systemctl", "--user", ...args];
+    const command = ["systemctl", `--${this.scope}`, ...args];
     let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
     try {
       proc = Bun.spawn(command, {
@@ -96,7 +112,7 @@ export class Systemctl {
     if (code !== 0) {
       const reason =
         stderr.trim() || (proc.signalCode ? `killed by ${proc.signalCode}` : `exit ${code}`);
-      throw new SystemctlError(`systemctl --user ${args.join(" ")} failed: ${reason}`);
+      throw new SystemctlError(`${command.join(" ")} failed: ${reason}`);
     }
     return stdout;
   }
