@@ -1,20 +1,24 @@
 import {
   ConfigError,
+  DEPRECATED_FLAGS,
   loadConfig,
   SETTINGS,
-  type SettingFlags,
-  type SettingName,
+  settingFlagsFrom,
 } from "../config.ts";
 import { startDaemon } from "../daemon.ts";
 import { errorMessage } from "../errors.ts";
-import { isLogLevel, setLogLevel } from "../log.ts";
+import { isLogLevel, log, setLogLevel } from "../log.ts";
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { defineCommand } from "./command.ts";
 
-const settingFlags = Object.fromEntries(
-  Object.values(SETTINGS).map((s) => [s.flag, { kind: "string", help: `${s.help} (${s.env})` }]),
-) as Record<string, FlagSpec>;
+const settingFlags = Object.fromEntries([
+  ...Object.values(SETTINGS).map((s) => [s.flag, { kind: "string", help: `${s.help} (${s.env})` }]),
+  ...Object.entries(DEPRECATED_FLAGS).map(([flag, name]) => [
+    flag,
+    { kind: "string", help: `deprecated: the old name of --${SETTINGS[name].flag}` },
+  ]),
+]) as Record<string, FlagSpec>;
 
 export const daemonCommand = defineCommand({
   name: "daemon",
@@ -34,14 +38,11 @@ export const daemonCommand = defineCommand({
         throw new UsageError(`--log-level must be debug, info, warn or error`);
       setLogLevel(level);
     }
-    const settings: SettingFlags = {};
-    for (const [name, setting] of Object.entries(SETTINGS)) {
-      const value = (flags as Record<string, string | undefined>)[setting.flag];
-      if (typeof value === "string") settings[name as SettingName] = value;
-    }
     let config: ReturnType<typeof loadConfig>;
     try {
-      config = loadConfig(settings);
+      const settings = settingFlagsFrom(flags);
+      for (const warning of settings.warnings) log.warn(warning);
+      config = loadConfig(settings.flags);
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message);
       throw error;
