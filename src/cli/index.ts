@@ -13,6 +13,7 @@ import { type Command, CommandFailure, commandUsage, generalUsage } from "./comm
 import { daemonCommand } from "./daemon.ts";
 import { echoAgentCommand } from "./echo-agent.ts";
 import { eventsCommand } from "./events.ts";
+import { importLegacyCommand } from "./import-legacy.ts";
 import { templateCommand } from "./template.ts";
 import { attachCommand, sendCommand } from "./turns.ts";
 import { versionCommand } from "./version.ts";
@@ -33,6 +34,7 @@ const COMMANDS: readonly Command[] = [
   echoAgentCommand,
   versionCommand,
   templateCommand,
+  importLegacyCommand,
 ];
 
 function findCommand(name: string): Command | undefined {
