@@ -3,6 +3,7 @@ import { isAbsolute } from "node:path";
 import { BadRequestError, ConflictError } from "../errors.ts";
 import { GitError, git, runGit } from "./git.ts";
 import { workspaceExists } from "./managed-dir.ts";
+import { inTurn } from "./repository-queue.ts";
 
 /** What a request asks for: `git worktree add -b BRANCH PATH BASE` in REPO. */
 export interface WorktreeSpec {
@@ -32,29 +33,40 @@ export async function addWorktree(
   path: string,
   defaultBranch: string,
 ): Promise<Worktree> {
-  const repo = await repositoryTop(spec.repo);
-  const branch = await checkNewBranch(repo, spec.branch ?? defaultBranch);
-  const { commit, base } = await resolveBase(repo, spec.base);
-  if (existsSync(path)) throw workspaceExists(path);
-  const added = await runGit(repo, ["worktree", "add", "--quiet", "-b", branch, path, commit]);
-  if (added.code !== 0) {
-    await undoFailedAdd(repo, branch, commit);
-    throw new GitError(`git worktree add in ${repo} failed: ${added.stderr}`);
-  }
-  chmodSync(path, 0o700);
-  return { path, repo, branch, base };
+  const { top: repo, gitDir } = await workTreeOf(spec.repo);
+  return inTurn(gitDir, async () => {
+    const branch = await checkNewBranch(repo, spec.branch ?? defaultBranch);
+    const { commit, base } = await resolveBase(repo, spec.base);
+    if (existsSync(path)) throw workspaceExists(path);
+    const added = await runGit(repo, ["worktree", "add", "--quiet", "-b", branch, path, commit]);
+    if (added.code !== 0) {
+      await undoFailedAdd(repo, branch, commit);
+      throw new GitError(`git worktree add in ${repo} failed: ${added.stderr}`);
+    }
+    chmodSync(path, 0o700);
+    return { path, repo, branch, base };
+  });
 }
 
-/** The top-level directory of the work tree `dir` is in; a 400 with git's reason otherwise. */
-async function repositoryTop(dir: string): Promise<string> {
+/**
+ * The top-level directory of the work tree `dir` is in, and the repository's git directory
+ * (shared by all its worktrees); a 400 with git's reason when `dir` is in no work tree.
+ */
+async function workTreeOf(dir: string): Promise<{ top: string; gitDir: string }> {
   if (!isAbsolute(dir)) {
     throw new BadRequestError(`worktree.repo must be an absolute path, got "${dir}"`);
   }
-  const result = await runGit(dir, ["rev-parse", "--show-toplevel"]);
+  const result = await runGit(dir, [
+    "rev-parse",
+    "--path-format=absolute",
+    "--show-toplevel",
+    "--git-common-dir",
+  ]);
   if (result.code !== 0) {
     throw new BadRequestError(`worktree.repo ${dir} is not a git work tree: ${result.stderr}`);
   }
-  return result.stdout.trim();
+  const [top = "", gitDir = ""] = result.stdout.trim().split("\n");
+  return { top, gitDir };
 }
 
 async function checkNewBranch(repo: string, branch: string): Promise<string> {
@@ -117,12 +129,18 @@ async function undoFailedAdd(repo: string, branch: string, commit: string): Prom
 export async function removeWorktree(
   worktree: Omit<Worktree, "base">,
 ): Promise<{ branchKept: string | null }> {
-  if (existsSync(worktree.path)) {
-    // Twice --force: also a worktree that was locked.
-    await git(worktree.repo, ["worktree", "remove", "--force", "--force", worktree.path]);
-  }
-  await git(worktree.repo, ["worktree", "prune"]);
-  if (!(await branchExists(worktree.repo, worktree.branch))) return { branchKept: null };
-  const deleted = await runGit(worktree.repo, ["branch", "-D", worktree.branch]);
-  return { branchKept: deleted.code === 0 ? null : deleted.stderr };
+  const { repo, path, branch } = worktree;
+  const gitDir = (
+    await git(repo, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
+  ).trim();
+  return inTurn(gitDir, async () => {
+    if (existsSync(path)) {
+      // Twice --force: also a worktree that was locked.
+      await git(repo, ["worktree", "remove", "--force", "--force", path]);
+    }
+    await git(repo, ["worktree", "prune"]);
+    if (!(await branchExists(repo, branch))) return { branchKept: null };
+    const deleted = await runGit(repo, ["branch", "-D", branch]);
+    return { branchKept: deleted.code === 0 ? null : deleted.stderr };
+  });
 }

@@ -121,4 +121,17 @@ describe("git worktrees", () => {
     expect(existsSync(path)).toBe(false);
     expect(branches(repo)).toContain("agentd/shared");
   });
+
+  test("many worktrees of one repository are added and removed at once without tripping git's locks", async () => {
+    const repo = newRepo();
+    const root = tempDir();
+    const ids = Array.from({ length: 16 }, (_, i) => `agent-${i}`);
+    const worktrees = await Promise.all(
+      ids.map((id) => addWorktree({ repo }, join(root, id), `agentd/${id}`)),
+    );
+    expect(branches(repo).sort()).toEqual(["main", ...ids.map((id) => `agentd/${id}`)].sort());
+    const outcomes = await Promise.all(worktrees.map((worktree) => removeWorktree(worktree)));
+    expect(outcomes.every((outcome) => outcome.branchKept === null)).toBe(true);
+    expect(branches(repo)).toEqual(["main"]);
+  });
 });
