@@ -13,6 +13,7 @@ import { updateAgent } from "./store/agents.ts";
 import { openDatabase } from "./store/db.ts";
 import { VERSION } from "./version.ts";
 import { WebhookOutbox } from "./webhooks/outbox.ts";
+import { AgentWorkspaces } from "./workspace/agent-workspaces.ts";
 
 export interface RunningDaemon {
   url: string;
@@ -39,6 +40,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
   const state = new AgentState({ db, bus, outbox, titles, waiters });
   const agents = new AgentService({ config, db, bus, state, waiters });
   agents.recover();
+  const workspaces = new AgentWorkspaces({ db, root: config.workspaceRoot });
 
   const app = createApp({
     config,
@@ -46,6 +48,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     startedAt: Date.now(),
     agents,
     events: bus,
+    workspaces,
     warnings: () => {
       const warning = lingerWarning(config.lingerFile);
       return warning === null ? [] : [warning];
@@ -70,6 +73,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       await agents.shutdown();
       await listener.stop();
       outbox.stop();
+      await workspaces.close();
       db.close();
       log.info("stopped");
     })();

@@ -17,6 +17,7 @@ import { importLegacyCommand } from "./import-legacy.ts";
 import { templateCommand } from "./template.ts";
 import { attachCommand, sendCommand } from "./turns.ts";
 import { versionCommand } from "./version.ts";
+import { gcCommand, workspacesCommand } from "./workspaces.ts";
 
 const COMMANDS: readonly Command[] = [
   daemonCommand,
@@ -31,6 +32,8 @@ const COMMANDS: readonly Command[] = [
   rmCommand,
   logsCommand,
   eventsCommand,
+  workspacesCommand,
+  gcCommand,
   echoAgentCommand,
   versionCommand,
   templateCommand,

@@ -3,7 +3,7 @@ import { centsOf } from "../agents/state.ts";
 import type { AgentRecord } from "../store/agents.ts";
 import type { TurnRecord } from "../store/turns.ts";
 
-const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) =>
+export const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) =>
   t.Union([schema, t.Null()]);
 
 export const AgentSchema = t.Object({
