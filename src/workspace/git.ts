@@ -18,9 +18,31 @@ export interface GitResult {
 const TIMEOUT_MS = 300_000;
 
 /**
- * Run `git -C dir ARGS` without a terminal prompt and with messages in English, so they can be
- * passed on as they are. git's own GIT_DIR-style variables are dropped: a daemon started from a
- * git hook would otherwise send every command to that hook's repository.
+ * Variables that tie git to one repository (`git rev-parse --local-env-vars`): a daemon started
+ * from a git hook has them set, and would otherwise send every command to that hook's repository.
+ */
+const REPOSITORY_VARIABLES = [
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_CONFIG",
+  "GIT_CONFIG_PARAMETERS",
+  "GIT_CONFIG_COUNT",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_IMPLICIT_WORK_TREE",
+  "GIT_GRAFT_FILE",
+  "GIT_INDEX_FILE",
+  "GIT_NO_REPLACE_OBJECTS",
+  "GIT_REPLACE_REF_BASE",
+  "GIT_PREFIX",
+  "GIT_INTERNAL_SUPER_PREFIX",
+  "GIT_SHALLOW_FILE",
+  "GIT_COMMON_DIR",
+];
+
+/**
+ * Run `git -C dir ARGS` in the daemon's environment, without the variables above, without a
+ * terminal prompt and with messages in English, so they can be passed on as they are.
  */
 export async function runGit(dir: string, args: string[]): Promise<GitResult> {
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
@@ -58,7 +80,7 @@ export async function git(dir: string, args: string[]): Promise<string> {
 function gitEnvironment(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith("GIT_")) env[key] = value;
+    if (value !== undefined && !REPOSITORY_VARIABLES.includes(key)) env[key] = value;
   }
   env.GIT_TERMINAL_PROMPT = "0";
   env.LC_ALL = "C";
