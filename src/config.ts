@@ -14,6 +14,8 @@ export interface Config {
   workspaceRoot: string;
   stateDir: string;
   agentCommand: string;
+  /** How prompts reach agents whose creation does not say (`turn_envelope`). */
+  promptFraming: PromptFraming;
   token: string | null;
   /** Grace period between SIGTERM and SIGKILL when stopping an agent. */
   stopGraceMs: number;
@@ -28,6 +30,8 @@ export interface Config {
   /** Where systemd user units and the exec script are written for persistent agents. */
   systemdUserDir: string;
   persistentConfigDir: string;
+  /** Where the original daemon kept its persistent agents' env files and exec script. */
+  legacyAgentsDir: string;
   /** Environment handed to systemctl, so it talks to the same user manager as the daemon. */
   systemctlEnv: Record<string, string>;
   /** The file systemd-logind keeps while this user lingers; null when the user is unknown. */
@@ -36,6 +40,13 @@ export interface Config {
   agentEnv: Record<string, string>;
   isRoot: boolean;
 }
+
+/**
+ * `envelope`: a JSON envelope carrying the turn id (agentd's own); `raw`: the prompt's bytes and a
+ * NUL, as the original daemon sent them, for agents that understand nothing else.
+ */
+export const PROMPT_FRAMINGS = ["envelope", "raw"] as const;
+export type PromptFraming = (typeof PROMPT_FRAMINGS)[number];
 
 export interface TitleEndpoint {
   url: string;
@@ -60,6 +71,11 @@ export const SETTINGS = {
     env: "AGENTD_AGENT_COMMAND",
     help: "agent executable when a request names none",
   },
+  promptFraming: {
+    flag: "prompt-framing",
+    env: "AGENTD_PROMPT_FRAMING",
+    help: "envelope or raw: how prompts reach agents that do not choose (turn_envelope)",
+  },
   token: { flag: "token", env: "AGENTD_TOKEN", help: "bearer token required by the API" },
   tokenFile: {
     flag: "token-file",
@@ -81,6 +97,36 @@ export const SETTINGS = {
 export type SettingName = keyof typeof SETTINGS;
 export type SettingFlags = Partial<Record<SettingName, string>>;
 
+/** Flags the original daemon took, still accepted under their old names with a warning. */
+export const DEPRECATED_FLAGS: Record<string, SettingName> = { "pi-path": "agentCommand" };
+
+/**
+ * The settings given on a command line, from its values by flag name; a deprecated flag counts
+ * as its setting, with a warning naming the new flag.
+ */
+export function settingFlagsFrom(values: Record<string, unknown>): {
+  flags: SettingFlags;
+  warnings: string[];
+} {
+  const flags: SettingFlags = {};
+  const warnings: string[] = [];
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const value = values[SETTINGS[name].flag];
+    if (typeof value === "string") flags[name] = value;
+  }
+  for (const [oldFlag, name] of Object.entries(DEPRECATED_FLAGS)) {
+    const value = values[oldFlag];
+    if (typeof value !== "string") continue;
+    const { flag, env } = SETTINGS[name];
+    if (flags[name] !== undefined) {
+      throw new ConfigError(`--${oldFlag} is the old name of --${flag}: give only --${flag}`);
+    }
+    flags[name] = value;
+    warnings.push(`--${oldFlag} is deprecated: use --${flag} (or ${env})`);
+  }
+  return { flags, warnings };
+}
+
 export const DEFAULT_PORT = 8400;
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_STOP_GRACE_MS = 5000;
@@ -89,6 +135,9 @@ export const DEFAULT_AGENT_COMMAND = "agent";
 export const DEFAULT_WEBHOOK_RETRY_MS = 1000;
 export const DEFAULT_LINGER_DIR = "/var/lib/systemd/linger";
 export const DEFAULT_SSE_BUFFER = 1000;
+export const DEFAULT_PROMPT_FRAMING: PromptFraming = "envelope";
+/** `agentd gc` and `POST /workspaces/gc` without an age remove workspaces unused for a week. */
+export const DEFAULT_GC_OLDER_THAN_MS = 7 * 24 * 3_600_000;
 
 export class ConfigError extends Error {}
 
@@ -141,6 +190,7 @@ export function resolveConfig(sources: ConfigSources): Config {
     workspaceRoot: path("workspace", defaults.workspace),
     stateDir: path("stateDir", defaults.stateDir),
     agentCommand: pick("agentCommand") ?? DEFAULT_AGENT_COMMAND,
+    promptFraming: promptFraming(pick("promptFraming")),
     token: token(flags, env, sources.cwd),
     stopGraceMs: integerSetting(
       "stopGrace",
@@ -168,6 +218,7 @@ export function resolveConfig(sources: ConfigSources): Config {
     title: titleEndpoint(env),
     systemdUserDir: join(configHome, "systemd/user"),
     persistentConfigDir: join(configHome, "agentd"),
+    legacyAgentsDir: join(configHome, "agentd-agents"),
     systemctlEnv: systemctlEnvironment(env, sources.home),
     lingerFile: lingerFile(env, sources.user),
     agentEnv: withoutSecrets(env),
@@ -332,6 +383,16 @@ function parseInteger(
     throw new ConfigError(`${label} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function promptFraming(raw: string | undefined): PromptFraming {
+  if (raw === undefined) return DEFAULT_PROMPT_FRAMING;
+  const framing = PROMPT_FRAMINGS.find((name) => name === raw);
+  if (framing === undefined) {
+    const { flag, env } = SETTINGS.promptFraming;
+    throw new ConfigError(`--${flag} (${env}) must be envelope or raw, got "${raw}"`);
+  }
+  return framing;
 }
 
 function titleEndpoint(env: Record<string, string | undefined>): TitleEndpoint | null {

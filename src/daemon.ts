@@ -22,6 +22,7 @@ import { Transactions } from "./store/transactions.ts";
 import { lingerWarning } from "./systemd/linger.ts";
 import { VERSION } from "./version.ts";
 import { WebhookOutbox } from "./webhooks/outbox.ts";
+import { AgentWorkspaces } from "./workspace/agent-workspaces.ts";
 
 export interface RunningDaemon {
   url: string;
@@ -45,6 +46,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     startedAt: Date.now(),
     agents: agents.service,
     events: agents.bus,
+    workspaces: agents.workspaces,
     warnings: () => {
       const warning = lingerWarning(config.lingerFile);
       return warning === null ? [] : [warning];
@@ -69,6 +71,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       await agents.service.shutdown();
       await listener.stop();
       agents.outbox.stop();
+      await agents.workspaces.close();
       db.close();
       log.info("stopped");
     })();
@@ -102,6 +105,7 @@ export function wireAgents(
   const titles = new TitleMaker(config.title, (agentId, title) => {
     updateAgent(db, agentId, { title });
   });
+  const workspaces = new AgentWorkspaces({ db, root: config.workspaceRoot });
   const turns = new AgentTurns({ db, transactions, bus, waiters });
   const lifecycle = new AgentLifecycle({ db, transactions, bus, outbox, turns });
   const recorder = new AgentRecorder({ db, transactions, bus, turns, lifecycle, outbox, titles });
@@ -115,5 +119,5 @@ export function wireAgents(
     protocols,
     runtimes: runtimes({ config, db, lifecycle, recorder, protocols }),
   });
-  return { service, bus, outbox, recorder, lifecycle };
+  return { service, bus, outbox, recorder, lifecycle, workspaces };
 }

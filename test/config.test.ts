@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, type ConfigSources, resolveConfig } from "../src/config.ts";
+import { ConfigError, type ConfigSources, resolveConfig, settingFlagsFrom } from "../src/config.ts";
 import { tempDir } from "./helpers/tmp.ts";
 
 const user: ConfigSources = { flags: {}, env: {}, uid: 1000, home: "/home/ann", cwd: "/work" };
@@ -156,5 +156,55 @@ describe("config", () => {
       const config = resolveConfig({ ...user, env: { AGENTD_TOKEN_FILE: path, KEEP: "1" } });
       expect(config.agentEnv).toEqual({ KEEP: "1" });
     });
+  });
+
+  test("prompt framing is envelope unless the flag or AGENTD_PROMPT_FRAMING says raw", () => {
+    expect(resolveConfig(user).promptFraming).toBe("envelope");
+    expect(resolveConfig({ ...user, env: { AGENTD_PROMPT_FRAMING: "raw" } }).promptFraming).toBe(
+      "raw",
+    );
+    const flagWins = {
+      ...user,
+      env: { AGENTD_PROMPT_FRAMING: "raw" },
+      flags: { promptFraming: "envelope" },
+    };
+    expect(resolveConfig(flagWins).promptFraming).toBe("envelope");
+  });
+
+  test("a prompt framing other than envelope or raw is refused, naming the flag and variable", () => {
+    expect(() => resolveConfig({ ...user, flags: { promptFraming: "json" } })).toThrow(
+      /--prompt-framing \(AGENTD_PROMPT_FRAMING\) must be envelope or raw, got "json"/,
+    );
+  });
+
+  test("the original daemon's persistent-agent directory is found under XDG_CONFIG_HOME", () => {
+    expect(resolveConfig(user).legacyAgentsDir).toBe("/home/ann/.config/agentd-agents");
+    expect(resolveConfig({ ...user, env: { XDG_CONFIG_HOME: "/cfg" } }).legacyAgentsDir).toBe(
+      "/cfg/agentd-agents",
+    );
+  });
+});
+
+describe("command-line settings", () => {
+  test("flags map onto their settings; other values are not settings", () => {
+    expect(settingFlagsFrom({ port: "9", db: "/d.db", "log-level": "debug", json: true })).toEqual({
+      flags: { port: "9", db: "/d.db" },
+      warnings: [],
+    });
+  });
+
+  test("--pi-path is the deprecated name of --agent-command: it works, with a warning naming the new flag", () => {
+    const { flags, warnings } = settingFlagsFrom({ "pi-path": "/opt/agent" });
+    expect(flags).toEqual({ agentCommand: "/opt/agent" });
+    expect(warnings).toEqual([
+      "--pi-path is deprecated: use --agent-command (or AGENTD_AGENT_COMMAND)",
+    ]);
+    expect(resolveConfig({ ...user, flags }).agentCommand).toBe("/opt/agent");
+  });
+
+  test("--pi-path together with --agent-command is refused", () => {
+    expect(() => settingFlagsFrom({ "pi-path": "/a", "agent-command": "/b" })).toThrow(
+      /--pi-path is the old name of --agent-command: give only --agent-command/,
+    );
   });
 });

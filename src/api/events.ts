@@ -1,4 +1,5 @@
-import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
+import { literals, Nullable } from "./helpers.ts";
 import { AgentStatusSchema } from "./schemas.ts";
 
 /**
@@ -6,7 +7,6 @@ import { AgentStatusSchema } from "./schemas.ts";
  * stored `data` of an event of type T has the shape EVENT_DATA[T].
  */
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const TurnRef = Nullable(Type.String({ description: "the turn it belongs to, when known" }));
 
 export const EVENT_DATA = {
@@ -47,7 +47,7 @@ export const EVENT_DATA = {
   ),
   inference: Type.Object(
     {
-      phase: Type.Union([Type.Literal("start"), Type.Literal("end")]),
+      phase: literals(["start", "end"]),
       model: Type.Optional(Type.String()),
       duration_ms: Type.Optional(Type.Number()),
     },
@@ -55,7 +55,7 @@ export const EVENT_DATA = {
   ),
   tool: Type.Object(
     {
-      phase: Type.Union([Type.Literal("call"), Type.Literal("result")]),
+      phase: literals(["call", "result"]),
       name: Type.String(),
       detail: Type.Optional(Type.Unknown()),
     },
@@ -63,7 +63,7 @@ export const EVENT_DATA = {
   ),
   log: Type.Object(
     {
-      level: Type.Union([Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")]),
+      level: literals(["info", "warn", "error"]),
       message: Type.String(),
     },
     { description: "Something worth knowing: stderr lines, skipped output, protocol trouble." },

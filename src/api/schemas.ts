@@ -1,20 +1,13 @@
-import { type Static, type TLiteral, type TSchema, type TUnion, Type } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import { AGENT_MODES, AGENT_STATUSES, TURN_STATUSES } from "../agents/status.ts";
 import { NAME_PATTERN, TURN_ID_PATTERN } from "../agents/validation.ts";
+import { literals, Nullable } from "./helpers.ts";
 
 /**
  * The HTTP API's shapes, written once: the server validates and documents with them, the
  * service and the CLI take their types from them. Plain TypeBox (not Elysia's `t`), so the
  * responses are encoded without a transform pass and the CLI can import them cheaply.
  */
-
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-/** One of the given strings; a schema error lists them. */
-function literals<const T extends readonly string[]>(
-  values: T,
-): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
-  return Type.Union(values.map((value) => Type.Literal(value))) as never;
-}
 
 export const AgentStatusSchema = literals(AGENT_STATUSES);
 export const AgentModeSchema = literals(AGENT_MODES);

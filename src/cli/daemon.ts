@@ -1,21 +1,24 @@
 import {
-  type Config,
   ConfigError,
+  DEPRECATED_FLAGS,
   loadConfig,
   SETTINGS,
-  type SettingFlags,
-  type SettingName,
+  settingFlagsFrom,
 } from "../config.ts";
 import { startDaemon } from "../daemon.ts";
 import { errorMessage } from "../errors.ts";
-import { isLogLevel, setLogLevel } from "../log.ts";
+import { isLogLevel, log, setLogLevel } from "../log.ts";
 import type { FlagSpec, FlagSpecs } from "./args.ts";
 import { UsageError } from "./args.ts";
 import { defineCommand } from "./command.ts";
 
-const settingFlags = Object.fromEntries(
-  Object.values(SETTINGS).map((s) => [s.flag, { kind: "string", help: `${s.help} (${s.env})` }]),
-) as Record<string, FlagSpec>;
+const settingFlags = Object.fromEntries([
+  ...Object.values(SETTINGS).map((s) => [s.flag, { kind: "string", help: `${s.help} (${s.env})` }]),
+  ...Object.entries(DEPRECATED_FLAGS).map(([flag, name]) => [
+    flag,
+    { kind: "string", help: `deprecated: the old name of --${SETTINGS[name].flag}` },
+  ]),
+]) as Record<string, FlagSpec>;
 
 /** The daemon's flags: its settings and the log level. `agentd install` takes them too. */
 export const DAEMON_FLAGS = {
@@ -23,18 +26,8 @@ export const DAEMON_FLAGS = {
   "log-level": { kind: "string", value: "LEVEL", help: "debug, info, warn or error (info)" },
 } satisfies FlagSpecs;
 
-/** The settings among parsed daemon flags, by setting name. */
-export function settingsFrom(flags: Record<string, unknown>): SettingFlags {
-  const settings: SettingFlags = {};
-  for (const [name, setting] of Object.entries(SETTINGS)) {
-    const value = flags[setting.flag];
-    if (typeof value === "string") settings[name as SettingName] = value;
-  }
-  return settings;
-}
-
 /** A setting the operator got wrong is a usage error, with config.ts's message. */
-export function configFrom(resolve: () => Config): Config {
+export function configFrom<T>(resolve: () => T): T {
   try {
     return resolve();
   } catch (error) {
@@ -58,7 +51,9 @@ export const daemonCommand = defineCommand({
         throw new UsageError(`--log-level must be debug, info, warn or error`);
       setLogLevel(level);
     }
-    const config = configFrom(() => loadConfig(settingsFrom(flags)));
+    const settings = configFrom(() => settingFlagsFrom(flags));
+    for (const warning of settings.warnings) log.warn(warning);
+    const config = configFrom(() => loadConfig(settings.flags));
     let daemon: Awaited<ReturnType<typeof startDaemon>>;
     try {
       daemon = await startDaemon(config);

@@ -13,10 +13,12 @@ import { type Command, CommandFailure, commandUsage, generalUsage } from "./comm
 import { daemonCommand } from "./daemon.ts";
 import { echoAgentCommand } from "./echo-agent.ts";
 import { eventsCommand } from "./events.ts";
+import { importLegacyCommand } from "./import-legacy.ts";
 import { installCommand, uninstallCommand } from "./install.ts";
 import { templateCommand } from "./template.ts";
 import { attachCommand, sendCommand } from "./turns.ts";
 import { versionCommand } from "./version.ts";
+import { gcCommand, workspacesCommand } from "./workspaces.ts";
 
 const COMMANDS: readonly Command[] = [
   daemonCommand,
@@ -31,11 +33,14 @@ const COMMANDS: readonly Command[] = [
   rmCommand,
   logsCommand,
   eventsCommand,
+  workspacesCommand,
+  gcCommand,
   echoAgentCommand,
   versionCommand,
   installCommand,
   uninstallCommand,
   templateCommand,
+  importLegacyCommand,
 ];
 
 function findCommand(name: string): Command | undefined {

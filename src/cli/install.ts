@@ -8,7 +8,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname } from "node:path";
-import { type Config, daemonServiceFiles, loadConfig, type ServiceScope } from "../config.ts";
+import {
+  type Config,
+  daemonServiceFiles,
+  loadConfig,
+  type ServiceScope,
+  settingFlagsFrom,
+} from "../config.ts";
 import { errorMessage } from "../errors.ts";
 import { lingerWarning } from "../systemd/linger.ts";
 import { Systemctl, SystemctlError } from "../systemd/systemctl.ts";
@@ -16,7 +22,7 @@ import { VERSION } from "../version.ts";
 import { type FlagSpecs, UsageError } from "./args.ts";
 import { DaemonClient } from "./client.ts";
 import { CommandFailure, defineCommand } from "./command.ts";
-import { configFrom, DAEMON_FLAGS, settingsFrom } from "./daemon.ts";
+import { configFrom, DAEMON_FLAGS } from "./daemon.ts";
 import { type InstallPlan, planInstall } from "./install-plan.ts";
 
 const UNIT = "agentd.service";
@@ -68,7 +74,7 @@ export const installCommand = defineCommand({
     if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     const plan = planInstall({
       scope: scopeFrom(flags),
-      settings: settingsFrom(flags),
+      settings: configFrom(() => settingFlagsFrom(flags)).flags,
       logLevel: flags["log-level"],
       serviceUser: flags["service-user"],
       readWrite: flags["read-write"],

@@ -6,6 +6,7 @@ import { errorMapping } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { openapiRoutes } from "./openapi.ts";
+import { workspaceRoutes } from "./workspaces.ts";
 
 export function createApp(ctx: AppContext) {
   // normalize off: unknown fields are refused (422), not silently dropped.
@@ -15,7 +16,8 @@ export function createApp(ctx: AppContext) {
     .use(openapiRoutes(ctx.version))
     .use(healthRoutes(ctx))
     .use(agentRoutes(ctx))
-    .use(eventRoutes(ctx));
+    .use(eventRoutes(ctx))
+    .use(workspaceRoutes(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

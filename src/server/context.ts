@@ -1,6 +1,7 @@
 import type { AgentService } from "../agents/service.ts";
 import type { Config } from "../config.ts";
 import type { EventBus } from "../events/bus.ts";
+import type { AgentWorkspaces } from "../workspace/agent-workspaces.ts";
 
 /** What the HTTP layer may use; routes reach the rest of agentd only through this. */
 export interface AppContext {
@@ -9,5 +10,6 @@ export interface AppContext {
   startedAt: number;
   agents: AgentService;
   events: EventBus;
+  workspaces: AgentWorkspaces;
   warnings(): string[];
 }

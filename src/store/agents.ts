@@ -87,7 +87,29 @@ function toColumn(key: string, value: unknown): string | number | null {
 
 export function insertAgent(db: Database, agent: NewAgent): AgentRecord {
   const now = nowIso();
-  const values: Record<string, string | number | null> = { created_at: now, updated_at: now };
+  return insertRow(db, { ...agent, created_at: now, updated_at: now });
+}
+
+/** An agent carried over from elsewhere (an import), with its own history and timestamps. */
+export type RestoredAgent = NewAgent &
+  Pick<
+    AgentRecord,
+    | "title"
+    | "summary"
+    | "error"
+    | "cost_micro_usd"
+    | "created_at"
+    | "started_at"
+    | "completed_at"
+    | "updated_at"
+  >;
+
+export function restoreAgent(db: Database, agent: RestoredAgent): AgentRecord {
+  return insertRow(db, agent);
+}
+
+function insertRow(db: Database, agent: NewAgent & Partial<AgentRecord>): AgentRecord {
+  const values: Record<string, string | number | null> = {};
   for (const [key, value] of Object.entries(agent)) values[key] = toColumn(key, value);
   const columns = Object.keys(values);
   run(

@@ -2,10 +2,14 @@ import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS } from "./migrations.ts";
+import { isOriginalDatabase } from "./original.ts";
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SchemaTooNewError extends Error {}
+
+/** The file is a database, but not agentd's: it is left exactly as it is. */
+export class ForeignDatabaseError extends Error {}
 
 /**
  * Open (creating if needed) the agentd database and bring its schema up to date.
@@ -19,6 +23,8 @@ export function openDatabase(path: string): Database {
   if (fresh) chmodSync(path, 0o600);
   try {
     db.run("PRAGMA busy_timeout = 10000");
+    // Before anything is written, WAL mode included: a database that is not agentd's stays as it was.
+    if (!fresh) refuseForeign(db, path);
     db.run("PRAGMA journal_mode = WAL");
     db.run("PRAGMA synchronous = NORMAL");
     db.run("PRAGMA foreign_keys = ON");
@@ -33,6 +39,29 @@ export function openDatabase(path: string): Database {
 export function schemaVersion(db: Database): number {
   const row = db.query<{ user_version: number }, []>("PRAGMA user_version").get();
   return row?.user_version ?? 0;
+}
+
+/** An unversioned database with tables in it was written by something other than agentd. */
+function refuseForeign(db: Database, path: string): void {
+  if (schemaVersion(db) !== 0) return;
+  if (isOriginalDatabase(db)) {
+    throw new ForeignDatabaseError(
+      `${path} was written by the original agentd daemon, and agentd leaves it as it is. ` +
+        `Copy its agents, messages and workspaces into a database of agentd's own with\n` +
+        `  agentd import-legacy --from ${path} --db NEW.db\n` +
+        "and start the daemon with --db NEW.db (see docs/MIGRATING.md)",
+    );
+  }
+  const tables = db
+    .query<{ name: string }, []>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )
+    .all();
+  if (tables.length > 0) {
+    throw new ForeignDatabaseError(
+      `${path} is not an agentd database (it has the tables ${tables.map((t) => t.name).join(", ")} and no agentd schema version): point --db at another file`,
+    );
+  }
 }
 
 function migrate(db: Database, path: string): void {

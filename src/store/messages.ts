@@ -11,10 +11,11 @@ export interface MessageRecord {
   created_at: string;
 }
 
+/** `created_at` is now unless the message is carried over from elsewhere (an import). */
 export function insertMessage(
   db: Database,
   agentId: string,
-  message: { role: MessageRole; content: string; turn_id: string | null },
+  message: { role: MessageRole; content: string; turn_id: string | null; created_at?: string },
 ): void {
   run(
     db,
@@ -25,7 +26,7 @@ export function insertMessage(
       turn: message.turn_id,
       role: message.role,
       content: message.content,
-      now: nowIso(),
+      now: message.created_at ?? nowIso(),
     },
   );
 }

@@ -105,4 +105,29 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
   `,
+  // Workspaces get a kind (managed directory, git worktree, or a cwd agentd only uses) instead of
+  // a managed flag, and a status that says whether they are still on disk. Nothing wrote the
+  // table before, but rows are carried over all the same.
+  `
+  CREATE TABLE workspaces_v2 (
+    agent_id TEXT PRIMARY KEY REFERENCES agents (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('dir', 'worktree', 'external')),
+    path TEXT NOT NULL,
+    repo TEXT,
+    branch TEXT,
+    base TEXT,
+    status TEXT NOT NULL CHECK (status IN ('active', 'missing', 'removed')),
+    size_bytes INTEGER,
+    created_at TEXT NOT NULL,
+    accessed_at TEXT NOT NULL
+  ) STRICT;
+  INSERT INTO workspaces_v2
+    SELECT agent_id,
+           CASE WHEN managed = 0 THEN 'external' WHEN repo IS NOT NULL THEN 'worktree' ELSE 'dir' END,
+           path, repo, branch, base, 'active', size_bytes, created_at,
+           coalesce(accessed_at, created_at)
+    FROM workspaces;
+  DROP TABLE workspaces;
+  ALTER TABLE workspaces_v2 RENAME TO workspaces;
+  `,
 ];

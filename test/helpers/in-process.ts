@@ -62,6 +62,7 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
     startedAt: Date.now(),
     agents: agents.service,
     events: agents.bus,
+    workspaces: agents.workspaces,
     warnings: () => [],
   });
   const world = {
@@ -85,7 +86,10 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
       return readAnswer<T>(await app.handle(request));
     },
     close: () => {
-      void agents.service.shutdown().finally(() => db.close());
+      void agents.service
+        .shutdown()
+        .then(() => agents.workspaces.close())
+        .finally(() => db.close());
     },
   };
   opened.push(world);

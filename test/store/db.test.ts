@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { getAgent, insertAgent, updateAgent } from "../../src/store/agents.ts";
 import { openDatabase, SCHEMA_VERSION, schemaVersion } from "../../src/store/db.ts";
 import { appendEvent, eventsAfter } from "../../src/store/events.ts";
-import { getWorkspace, insertWorkspace } from "../../src/store/workspaces.ts";
 import { REPO_ROOT } from "../helpers/daemon.ts";
 import { sampleAgent } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -67,28 +66,6 @@ describe("database", () => {
     expect(updated?.status).toBe("idle");
     expect(updated?.summary).toBe("done");
     expect(updated && updated.updated_at > created.updated_at).toBe(true);
-    db.close();
-  });
-
-  test("workspaces round-trip and go with their agent", () => {
-    const db = openDatabase(join(tempDir(), "agentd.db"));
-    insertAgent(db, sampleAgent("a-4"));
-    insertWorkspace(db, {
-      agent_id: "a-4",
-      path: "/w/a-4",
-      managed: true,
-      repo: "/r",
-      branch: "b",
-      base: "main",
-    });
-    expect(getWorkspace(db, "a-4")).toMatchObject({
-      path: "/w/a-4",
-      managed: 1,
-      repo: "/r",
-      branch: "b",
-    });
-    db.run("DELETE FROM agents WHERE id = 'a-4'");
-    expect(getWorkspace(db, "a-4")).toBeNull();
     db.close();
   });
 
