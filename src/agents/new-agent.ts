@@ -4,14 +4,7 @@ import type { CreateAgentInput, PatchAgentInput } from "../api/schemas.ts";
 import { BadRequestError } from "../errors.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentPatch, AgentRecord, NewAgent } from "../store/agents.ts";
-import {
-  checkArgs,
-  checkEnv,
-  checkName,
-  checkPrompt,
-  checkWebhook,
-  shortRandom,
-} from "./validation.ts";
+import { checkArgs, checkEnv, checkName, checkPrompt, checkWebhook } from "./validation.ts";
 
 export const DEFAULT_PROTOCOL = "omni";
 export const DEFAULT_PROVIDER = "auto";
@@ -19,26 +12,24 @@ export const DEFAULT_MODEL = "auto";
 
 /**
  * The record of a new agent, from a create request: every field checked, defaults filled,
- * the program resolved to an absolute path. A run's id is its name and a random suffix; a
- * persistent agent's name is its id (and its unit instance, and the stem of its files).
+ * the program resolved to an absolute path. Its id and name are its runtime's choice.
  */
 export function newAgentFrom(
   input: CreateAgentInput,
-  context: { driver: ProtocolDriver; defaultCommand: string },
+  context: {
+    driver: ProtocolDriver;
+    defaultCommand: string;
+    identify: (name: string | undefined) => { id: string; name: string };
+  },
 ): NewAgent {
-  const mode = input.mode ?? "run";
-  if (mode === "persistent" && input.name === undefined) {
-    throw new BadRequestError("a persistent agent needs a name");
-  }
-  const name = input.name === undefined ? "agent" : checkName(input.name);
+  const identity = context.identify(input.name === undefined ? undefined : checkName(input.name));
   if (input.webhook !== undefined) checkWebhook(input.webhook);
   if (input.prompt !== undefined) checkPrompt(input.prompt, "prompt");
   const cwd = checkCwd(input.cwd ?? process.cwd());
   const command = input.command ?? [context.driver.command ?? context.defaultCommand];
   return {
-    id: mode === "persistent" ? name : `${name}-${shortRandom()}`,
-    name,
-    mode,
+    ...identity,
+    mode: input.mode ?? "run",
     status: "pending",
     protocol: context.driver.name,
     command: resolveCommand(command, cwd),

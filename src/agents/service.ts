@@ -75,15 +75,16 @@ export class AgentService {
     if (input.start === false && input.prompt !== undefined) {
       throw new BadRequestError("a prompt needs the agent started; leave out start: false");
     }
+    const runtime = this.runtimeOf({ mode: input.mode ?? "run" });
     const fields = newAgentFrom(input, {
       driver: this.driver(input.protocol ?? DEFAULT_PROTOCOL),
       defaultCommand: this.deps.config.agentCommand,
+      identify: (name) => runtime.identify(name),
     });
     await this.operations.run(fields.id, async () => {
       if (getAgent(this.deps.db, fields.id)) {
         throw new ConflictError(`an agent named "${fields.id}" already exists`);
       }
-      const runtime = this.deps.runtimes[fields.mode];
       await runtime.prepare(fields, options);
       const agent = this.deps.lifecycle.created(fields);
       if (input.start === false) return;
@@ -271,7 +272,7 @@ export class AgentService {
   }
 
   /** The one place where an agent's mode decides anything. */
-  private runtimeOf(agent: AgentRecord): AgentRuntime {
+  private runtimeOf(agent: Pick<AgentRecord, "mode">): AgentRuntime {
     return this.deps.runtimes[agent.mode];
   }
 

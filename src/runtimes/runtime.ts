@@ -18,6 +18,8 @@ export interface WriteOptions {
  * changes go through the lifecycle; output goes through a protocol session to the recorder.
  */
 export interface AgentRuntime {
+  /** A new agent's id and name, from the name asked for (already checked), if any. */
+  identify(name: string | undefined): { id: string; name: string };
   /** Make room for a new agent (its files, say); throws leaving nothing behind. */
   prepare(agent: NewAgent, options: WriteOptions): Promise<void>;
   /** Start its process; resolves once it takes prompts. */

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchSpec } from "../../agents/launch.ts";
 import { hasProcess } from "../../agents/status.ts";
-import { ConflictError, errorMessage, NotFoundError } from "../../errors.ts";
+import { BadRequestError, ConflictError, errorMessage, NotFoundError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { AgentLog } from "../../logs/agent-log.ts";
 import type { Prompt, ProtocolDriver } from "../../protocols/session.ts";
@@ -61,6 +61,12 @@ export class PersistentRuntime implements AgentRuntime {
   constructor(private readonly deps: RuntimeDeps) {
     this.systemctl = new Systemctl(deps.config.systemctlEnv);
     this.files = new GeneratedFiles(manifestPath(deps.config));
+  }
+
+  /** The name is the id, the unit instance and the stem of the agent's files. */
+  identify(name: string | undefined): { id: string; name: string } {
+    if (name === undefined) throw new BadRequestError("a persistent agent needs a name");
+    return { id: name, name };
   }
 
   /** Its files written and systemd told; throws before anything is left behind. */

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { launchSpec } from "../../agents/launch.ts";
 import { hasProcess } from "../../agents/status.ts";
+import { shortRandom } from "../../agents/validation.ts";
 import { BadRequestError, ConflictError, errorMessage } from "../../errors.ts";
 import { AgentOutput } from "../../ingest/output.ts";
 import { log } from "../../log.ts";
@@ -25,6 +26,11 @@ export class RunRuntime implements AgentRuntime {
   private readonly running = new Map<string, RunningAgent>();
 
   constructor(private readonly deps: RuntimeDeps) {}
+
+  /** Runs are many and short-lived: the name is a label, the id gets a random suffix. */
+  identify(name = "agent"): { id: string; name: string } {
+    return { id: `${name}-${shortRandom()}`, name };
+  }
 
   async prepare(): Promise<void> {}
 
