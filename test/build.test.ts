@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnFake } from "./helpers/agents.ts";
@@ -6,6 +6,9 @@ import { buildBinary } from "./helpers/build.ts";
 import { startDaemon, stopAllDaemons } from "./helpers/daemon.ts";
 import { tempDir } from "./helpers/tmp.ts";
 import { processGone, waitFor } from "./helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

@@ -1,9 +1,12 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { heuristicTitle, TITLE_MAX_CHARS } from "../../src/agents/title.ts";
 import { type FakeLlm, type FakeLlmOptions, startFakeLlm } from "../fixtures/fake-llm.ts";
 import { ask, getAgent, spawnFake } from "../helpers/agents.ts";
 import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 const servers: FakeLlm[] = [];
 afterAll(async () => {

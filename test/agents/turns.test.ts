@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { CreateAgentInput } from "../../src/api/schemas.ts";
 import { eventsAfter } from "../../src/store/events.ts";
 import { listMessages } from "../../src/store/messages.ts";
 import { inProcessAgentd } from "../helpers/in-process.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 /** A world with one agent on the scripted protocol; the test speaks for the agent. */
 async function oneAgent(input: Partial<CreateAgentInput> = {}) {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentView as AgentJson } from "../../src/api/schemas.ts";
@@ -6,6 +6,9 @@ import { REPO_ROOT, startDaemon, stopAllDaemons, type TestDaemon } from "../help
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { type CliOptions, runCli } from "./run-cli.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 const FAKE_AGENT = `${process.execPath} ${join(REPO_ROOT, "test/fixtures/fake-agent.ts")}`;
 

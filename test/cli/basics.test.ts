@@ -1,5 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { runCli } from "./run-cli.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 const agentd = (...args: string[]) => runCli(args);
 

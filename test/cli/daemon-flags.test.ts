@@ -1,6 +1,9 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

@@ -1,8 +1,11 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { AgentView as AgentJson } from "../../src/api/schemas.ts";
 import { MAIN, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { runCli } from "./run-cli.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ask, spawnFake, waitForStatus } from "../helpers/agents.ts";
 import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { runCli, startCli } from "./run-cli.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 let daemon: TestDaemon;
 

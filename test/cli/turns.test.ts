@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnFake } from "../helpers/agents.ts";
 import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { runCli } from "./run-cli.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 let daemon: TestDaemon;
 let id: string;

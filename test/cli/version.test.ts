@@ -1,7 +1,10 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import pkg from "../../package.json" with { type: "json" };
 import { REPO_ROOT, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
 import { runCli } from "./run-cli.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

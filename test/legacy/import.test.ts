@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +12,9 @@ import { runCli } from "../cli/run-cli.ts";
 import { createOriginalDatabase, insertRow } from "../fixtures/original-db.ts";
 import { daemonPaths, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
 import { tempDir } from "../helpers/tmp.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

@@ -1,8 +1,11 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FAKE_AGENT_COMMAND, spawnFake, waitForStatus } from "../helpers/agents.ts";
 import { daemonPaths, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { EventBus } from "../../src/events/bus.ts";
 import { sseResponse } from "../../src/server/sse.ts";
@@ -11,6 +11,9 @@ import { readEvents, type SseEvent } from "../helpers/sse.ts";
 import { sampleAgent } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

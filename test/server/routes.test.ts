@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { EVENT_TYPES } from "../../src/api/events.ts";
 import type { AgentView, ErrorBody, SendResult, TurnView } from "../../src/api/schemas.ts";
 import { inProcessAgentd } from "../helpers/in-process.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 /** Routes answered in process by `app.handle`, with a MemoryRuntime standing in for agents. */
 

@@ -1,8 +1,11 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { daemonPaths, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { seedWorkspaces } from "../helpers/workspaces.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { getAgent, insertAgent, updateAgent } from "../../src/store/agents.ts";
 import { openDatabase, SCHEMA_VERSION, schemaVersion } from "../../src/store/db.ts";
@@ -7,6 +7,9 @@ import { appendEvent, eventsAfter } from "../../src/store/events.ts";
 import { REPO_ROOT } from "../helpers/daemon.ts";
 import { sampleAgent } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 describe("database", () => {
   test("a fresh database reaches the latest schema version with WAL and foreign keys on", () => {

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { type DeliveryRecord, listDeliveries } from "../../src/store/webhooks.ts";
 import {
   closedPort,
@@ -8,6 +8,9 @@ import {
 import { ask, getAgent, spawnFake } from "../helpers/agents.ts";
 import { daemonDatabase, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 const receivers: WebhookReceiver[] = [];
 afterAll(async () => {

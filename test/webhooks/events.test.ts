@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { listDeliveries } from "../../src/store/webhooks.ts";
 import {
@@ -9,6 +9,9 @@ import {
 import { ask, spawnFake } from "../helpers/agents.ts";
 import { daemonDatabase, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 const PAYLOAD_FIELDS = [
   "agent_id",

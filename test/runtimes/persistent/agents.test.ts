@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import {
   appendFileSync,
   existsSync,
@@ -22,6 +22,9 @@ import { readEvents } from "../../helpers/sse.ts";
 import { describeWithSystemd, startUserManager } from "../../helpers/systemd.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { waitFor } from "../../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 const manager = await startUserManager();
 

@@ -1,9 +1,12 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { ask, FAKE_AGENT_COMMAND, FAKE_TURN_COST, getAgent } from "../../helpers/agents.ts";
 import { startDaemon, stopAllDaemons } from "../../helpers/daemon.ts";
 import { describeWithSystemd, startUserManager } from "../../helpers/systemd.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { waitFor } from "../../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 const manager = await startUserManager();
 

@@ -1,9 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FifoWriter, NO_READER } from "../../../src/runtimes/persistent/fifo.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { waitFor } from "../../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 function makeFifo(): string {
   const path = join(tempDir("agentd-fifo-"), "agent.fifo");

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { PersistentRuntime } from "../../../src/runtimes/persistent/runtime.ts";
 import { RunRuntime } from "../../../src/runtimes/run/runtime.ts";
@@ -7,6 +7,9 @@ import { handshake } from "../../fixtures/handshake-protocol.ts";
 import { REPO_ROOT } from "../../helpers/daemon.ts";
 import { inProcessAgentd } from "../../helpers/in-process.ts";
 import { waitFor } from "../../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 const HANDSHAKE_AGENT = [process.execPath, join(REPO_ROOT, "test/fixtures/handshake-agent.ts")];
 
