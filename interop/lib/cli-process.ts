@@ -89,7 +89,7 @@ export class CliProcess {
     match: (message: T) => boolean,
     options: { from?: number; timeoutMs?: number } = {},
   ): Promise<T> {
-    const found = await waitFor(
+    const found = await waitFor<{ hit: T } | { exited: true }>(
       `${this.name}: ${what}`,
       () => {
         const messages = this.received.slice(options.from ?? 0) as T[];
