@@ -8,6 +8,9 @@ import { join } from "node:path";
 import type { FakeLlm } from "../../test/fixtures/fake-llm.ts";
 import { type CliSetup, ensureDir, installedBinary, isolatedEnvironment } from "../lib/setup.ts";
 
+/** The extension that asks the RPC client before bash, edit and write run. */
+export const PI_PERMISSION_GATE = join(import.meta.dir, "pi-permission-gate.ts");
+
 export const PI_PROVIDER = "fake";
 export const PI_MODEL = "fake-model";
 /** Dollars per million tokens, as pi's models.json takes them: pi computes cost from these. */

@@ -4,6 +4,7 @@
  * no process of its group behind.
  */
 
+import { readdirSync, readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { waitFor } from "../../test/helpers/wait.ts";
 import type { CliSetup } from "./setup.ts";
@@ -17,6 +18,14 @@ export interface WireLine {
 }
 
 type Listener = (message: unknown) => void;
+
+export interface StopResult {
+  exitCode: number | null;
+  signal: string | null;
+  how: "exited after stdin closed" | "exited on SIGTERM" | "killed";
+  /** Command lines of processes of the CLI's group that were still alive after it exited. */
+  leftovers: string[];
+}
 
 const live = new Set<CliProcess>();
 
@@ -110,20 +119,14 @@ export class CliProcess {
     return found.hit;
   }
 
-  /** Closes stdin (end of input, which every CLI here treats as "finish and exit"). */
-  closeStdin(): void {
-    this.proc.stdin.end();
-  }
-
   /**
    * Ends the CLI: stdin closed first, then SIGTERM and SIGKILL to its process group if it does
-   * not exit on its own. Returns how it ended.
+   * not exit on its own. Returns how it ended, and the commands of any processes of its group
+   * still alive after it exited (which are then killed).
    */
-  async stop(
-    graceMs = 5_000,
-  ): Promise<{ exitCode: number | null; signal: string | null; how: string }> {
+  async stop(graceMs = 5_000): Promise<StopResult> {
     live.delete(this);
-    let how = "exited after stdin closed";
+    let how: StopResult["how"] = "exited after stdin closed";
     if (this.running) this.safely(() => this.proc.stdin.end());
     if (!(await this.exitsWithin(graceMs))) {
       how = "exited on SIGTERM";
@@ -134,21 +137,32 @@ export class CliProcess {
         await this.proc.exited;
       }
     }
-    // Helpers the CLI left in its group (tool shells, sub-processes) go too.
-    this.signalGroup("SIGKILL");
+    const leftovers = await this.leftoversAfter(graceMs);
+    if (leftovers.length > 0) this.signalGroup("SIGKILL");
     await Promise.all(this.pumps);
     const signal = this.proc.signalCode;
-    return { exitCode: this.proc.exitCode, signal: signal === null ? null : String(signal), how };
+    return {
+      exitCode: this.proc.exitCode,
+      signal: signal === null ? null : String(signal),
+      how,
+      leftovers,
+    };
   }
 
-  /** True while any process of the CLI's group is alive. */
-  groupAlive(): boolean {
-    try {
-      process.kill(-this.proc.pid, 0);
-      return true;
-    } catch {
-      return false;
+  /** Living (not zombie) processes of the CLI's group, by command line. */
+  groupMembers(): string[] {
+    return livingGroupMembers(this.proc.pid);
+  }
+
+  /** Members of the group that outlive the CLI by more than `ms` (helpers it did not end). */
+  private async leftoversAfter(ms: number): Promise<string[]> {
+    const deadline = Date.now() + ms;
+    let members = this.groupMembers();
+    while (members.length > 0 && Date.now() < deadline) {
+      await Bun.sleep(50);
+      members = this.groupMembers();
     }
+    return members;
   }
 
   private get running(): boolean {
@@ -211,4 +225,25 @@ export class CliProcess {
     for await (const chunk of this.proc.stderr)
       this.stderrText += decoder.decode(chunk, { stream: true });
   }
+}
+
+/**
+ * Processes of a group that are alive, from /proc (Linux). Zombies do not count: this machine's
+ * init reaps orphans only now and then, and a zombie is dead already.
+ */
+function livingGroupMembers(pgid: number): string[] {
+  const members: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the command (which may hold spaces and parentheses): state, ppid, pgrp, …
+      const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(group) !== pgid || state === "Z") continue;
+      members.push(readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim());
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return members;
 }
