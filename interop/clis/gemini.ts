@@ -4,7 +4,7 @@
  * detection and retries, and names the model (so no routing calls to a classifier model).
  */
 
-import { writeFileSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FakeLlm } from "../../test/fixtures/fake-llm.ts";
 import { type CliSetup, ensureDir, installedBinary, isolatedEnvironment } from "../lib/setup.ts";
@@ -52,4 +52,26 @@ export type GeminiApprovalMode = "default" | "auto_edit" | "yolo" | "plan";
 /** The Agent Client Protocol on stdin/stdout. */
 export function geminiArgs(options: { approvalMode?: GeminiApprovalMode } = {}): string[] {
   return ["--acp", ...(options.approvalMode ? ["--approval-mode", options.approvalMode] : [])];
+}
+
+/**
+ * Gives the recorded sessions' files names from an earlier minute, as if the CLI were restarted
+ * a minute or more later. Gemini CLI 0.61 names a session's file after the minute it was written
+ * in, and `session/load` first opens a recording for the same id, which clobbers the session
+ * when that lands in the same minute ("No previous sessions found for this project.",
+ * google-gemini/gemini-cli#28775). Tests that load a session right away call this first.
+ */
+export function backdateGeminiSessions(setup: CliSetup): void {
+  const projects = join(setup.home, ".gemini/tmp");
+  for (const project of readdirSync(projects)) {
+    const chats = join(projects, project, "chats");
+    if (!existsSync(chats)) continue;
+    for (const file of readdirSync(chats)) {
+      const backdated = file.replace(
+        /^session-[\dT-]+?-(?=[0-9a-f]{8}\.jsonl$)/,
+        "session-2000-01-01T00-00-",
+      );
+      if (backdated !== file) renameSync(join(chats, file), join(chats, backdated));
+    }
+  }
 }

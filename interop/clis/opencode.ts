@@ -52,7 +52,14 @@ function opencodeConfig(llm: FakeLlm, options: OpencodeOptions) {
         npm: "@ai-sdk/openai-compatible",
         name: "fake-llm",
         options: { baseURL: `${llm.url}/v1`, apiKey: "sk-fake" },
-        models: { "fake-model": { name: "Fake model", cost: { input: 3, output: 15 } } },
+        models: {
+          "fake-model": {
+            name: "Fake model",
+            // With a context limit opencode sends usage_update (context use and session cost).
+            limit: { context: 128_000, output: 4096 },
+            cost: { input: 3, output: 15 },
+          },
+        },
       },
     },
     ...(options.permission ? { permission: options.permission } : {}),
