@@ -16,7 +16,9 @@ import { AcpClient } from "../lib/acp.ts";
 import { stopAllClis } from "../lib/cli-process.ts";
 import type { CliSetup } from "../lib/setup.ts";
 import { saveTranscript } from "../lib/transcript.ts";
+import { useCliTestTimeout } from "./timeout.ts";
 
+useCliTestTimeout();
 const llm = startFakeLlm();
 afterEach(stopAllClis);
 afterAll(() => llm.stop());

@@ -13,7 +13,9 @@ import { CLAUDE_MODEL, type ClaudeOptions, claudeArgs, claudeSetup } from "../cl
 import { CliProcess, stopAllClis } from "../lib/cli-process.ts";
 import type { CliSetup } from "../lib/setup.ts";
 import { saveTranscript } from "../lib/transcript.ts";
+import { useCliTestTimeout } from "./timeout.ts";
 
+useCliTestTimeout();
 const llm = startFakeLlm();
 afterEach(stopAllClis);
 afterAll(() => llm.stop());

@@ -11,7 +11,9 @@ import { CliProcess, stopAllClis } from "../lib/cli-process.ts";
 import { JsonRpcPeer } from "../lib/json-rpc.ts";
 import type { CliSetup } from "../lib/setup.ts";
 import { saveTranscript } from "../lib/transcript.ts";
+import { useCliTestTimeout } from "./timeout.ts";
 
+useCliTestTimeout();
 const llm = startFakeLlm();
 afterEach(stopAllClis);
 afterAll(() => llm.stop());

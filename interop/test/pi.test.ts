@@ -10,7 +10,9 @@ import { PI_PERMISSION_GATE, type PiOptions, piArgs, piSetup } from "../clis/pi.
 import { CliProcess, stopAllClis } from "../lib/cli-process.ts";
 import type { CliSetup } from "../lib/setup.ts";
 import { saveTranscript } from "../lib/transcript.ts";
+import { useCliTestTimeout } from "./timeout.ts";
 
+useCliTestTimeout();
 const llm = startFakeLlm();
 afterEach(stopAllClis);
 afterAll(() => llm.stop());
