@@ -4,24 +4,20 @@
  * between them (permission settings, where usage is reported) in one table.
  */
 
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type FakeLlm, startFakeLlm } from "../../test/fixtures/fake-llm.ts";
+import type { FakeLlm } from "../../test/fixtures/fake-llm.ts";
 import { tempDir } from "../../test/helpers/tmp.ts";
 import { waitFor } from "../../test/helpers/wait.ts";
 import { backdateGeminiSessions, geminiArgs, geminiSetup } from "../clis/gemini.ts";
 import { OPENCODE_ACP_ARGS, opencodeSetup } from "../clis/opencode.ts";
 import { AcpClient } from "../lib/acp.ts";
-import { stopAllClis } from "../lib/cli-process.ts";
 import type { CliSetup } from "../lib/setup.ts";
 import { saveTranscript } from "../lib/transcript.ts";
-import { useCliTestTimeout } from "./timeout.ts";
+import { useInteropHarness } from "./harness.ts";
 
-useCliTestTimeout();
-const llm = startFakeLlm();
-afterEach(stopAllClis);
-afterAll(() => llm.stop());
+const llm = useInteropHarness();
 
 // biome-ignore lint/suspicious/noExplicitAny: the agents' JSON, read field by field
 type Json = any;
@@ -35,6 +31,8 @@ interface AcpAgent {
   args(policy: Policy): string[];
   /** Token counts of one prompt, from its session/prompt result. */
   usage(result: Json): { input: number; output: number };
+  /** Whether it reports the session's cost (`usage_update` notifications). */
+  reportsCost: boolean;
   /** Runs between the first process's end and session/load in the second. */
   beforeLoad?(setup: CliSetup): void;
 }
@@ -46,6 +44,7 @@ const AGENTS: AcpAgent[] = [
       opencodeSetup(llm, dir, { permission: { bash: policy === "ask" ? "ask" : "allow" } }),
     args: () => OPENCODE_ACP_ARGS,
     usage: (result) => ({ input: result.usage.inputTokens, output: result.usage.outputTokens }),
+    reportsCost: true,
   },
   {
     name: "gemini",
@@ -55,6 +54,7 @@ const AGENTS: AcpAgent[] = [
       const tokens = result._meta.quota.token_count;
       return { input: tokens.input_tokens, output: tokens.output_tokens };
     },
+    reportsCost: false,
     beforeLoad: backdateGeminiSessions,
   },
 ];
@@ -80,6 +80,13 @@ describe.each(AGENTS)("$name over ACP", (agent) => {
     const second = await client.prompt(sessionId, "second prompt");
     expect(second.text).toBe("echo: second prompt");
     expect(JSON.stringify(llm.modelCalls().at(-1)?.body)).toContain("echo: hello there");
+    const costs = client
+      .updates(sessionId)
+      .filter((update) => update.sessionUpdate === "usage_update")
+      .map((update) => update.cost.amount);
+    // The session's running total, at the prices in opencode.json ($3 / $15 per million tokens).
+    if (agent.reportsCost) expect(costs.at(-1)).toBeCloseTo(0.00162, 8);
+    else expect(costs).toEqual([]);
     saveTranscript(client.cli, "two-turns");
     expect(await client.cli.stop()).toEqual({
       exitCode: 0,

@@ -3,22 +3,18 @@
  * stream-json --verbose`), driven by hand against the fake provider.
  */
 
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { startFakeLlm } from "../../test/fixtures/fake-llm.ts";
 import { tempDir } from "../../test/helpers/tmp.ts";
 import { waitFor } from "../../test/helpers/wait.ts";
 import { CLAUDE_MODEL, type ClaudeOptions, claudeArgs, claudeSetup } from "../clis/claude.ts";
-import { CliProcess, stopAllClis } from "../lib/cli-process.ts";
+import { CliProcess } from "../lib/cli-process.ts";
 import type { CliSetup } from "../lib/setup.ts";
 import { saveTranscript } from "../lib/transcript.ts";
-import { useCliTestTimeout } from "./timeout.ts";
+import { useInteropHarness } from "./harness.ts";
 
-useCliTestTimeout();
-const llm = startFakeLlm();
-afterEach(stopAllClis);
-afterAll(() => llm.stop());
+const llm = useInteropHarness();
 
 // biome-ignore lint/suspicious/noExplicitAny: Claude Code's JSON, read field by field
 type Message = any;
