@@ -8,7 +8,8 @@ import { join } from "node:path";
 import type { FakeLlm } from "../../test/fixtures/fake-llm.ts";
 import { type CliSetup, ensureDir, installedBinary, isolatedEnvironment } from "../lib/setup.ts";
 
-export const CODEX_MODEL = "gpt-5-codex";
+/** A model codex knows (else it warns on every turn that it lacks the model's metadata). */
+export const CODEX_MODEL = "gpt-5.5";
 const API_KEY_VARIABLE = "FAKE_LLM_API_KEY";
 
 export function codexSetup(llm: FakeLlm, dir: string): CliSetup {
