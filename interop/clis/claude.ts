@@ -33,12 +33,14 @@ export type ClaudePermissionMode =
   | "acceptEdits"
   | "bypassPermissions"
   | "plan"
-  | "dontAsk";
+  | "dontAsk"
+  | "auto";
 
 export interface ClaudeOptions {
   model?: string;
   /** Continue this session (the `session_id` of an earlier process). */
   resume?: string;
+  /** `bypassPermissions` is refused as root unless the environment has IS_SANDBOX=1. */
   permissionMode?: ClaudePermissionMode;
   /** Tools (or rules such as `Bash(echo:*)`) that run without asking. */
   allowedTools?: string[];

@@ -63,10 +63,6 @@ export class CliProcess {
     return cli;
   }
 
-  get pid(): number {
-    return this.proc.pid;
-  }
-
   get exited(): Promise<number> {
     return this.proc.exited;
   }
