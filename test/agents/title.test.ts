@@ -75,12 +75,12 @@ describe("agent titles", () => {
   });
 
   test("with an OpenAI-compatible endpoint, the title comes from it, asked with the model and key", async () => {
-    const [daemon, llm] = await daemonWithTitles({ title: "Fancy title" });
+    const [daemon, llm] = await daemonWithTitles({ reply: "Fancy title" });
     const agent = await spawnFake(daemon, { prompt: PROMPT });
     expect(await titleOf(daemon, agent.id)).toBe("Fancy title");
     expect(llm.requests).toHaveLength(1);
     const [request] = llm.requests;
-    expect(request?.authorization).toBe("Bearer sk-test-key");
+    expect(request?.headers.authorization).toBe("Bearer sk-test-key");
     expect(request?.body.model).toBe("title-model-1");
     expect(JSON.stringify(request?.body.messages)).toContain("Refactor the config parser");
     await daemon.stop();
@@ -96,7 +96,7 @@ describe("agent titles", () => {
 
   test("turns that complete while the endpoint is still answering do not ask again", async () => {
     const { promise: hold, resolve: release } = Promise.withResolvers<void>();
-    const [daemon, llm] = await daemonWithTitles({ title: "Fancy title", hold });
+    const [daemon, llm] = await daemonWithTitles({ reply: "Fancy title", hold });
     const agent = await spawnFake(daemon, { prompt: PROMPT });
     await waitFor("the title request", () => llm.requests.length === 1);
     await ask(daemon, agent.id, "second turn");
