@@ -12,8 +12,9 @@ export interface LaunchSpec {
 
 export type LaunchAgent = Pick<
   AgentRecord,
-  "command" | "provider" | "model" | "thinking" | "extra_args" | "env" | "cwd"
->;
+  "command" | "provider" | "model" | "thinking" | "extra_args" | "env" | "cwd" | "permissions"
+> &
+  Partial<Pick<AgentRecord, "session_id">>;
 
 /**
  * The command line of an agent: its command, then its protocol's arguments (model, thinking,
@@ -29,6 +30,8 @@ export function launchSpec(
     provider: agent.provider,
     model: agent.model,
     thinking: agent.thinking,
+    permissions: agent.permissions,
+    sessionId: agent.session_id ?? null,
     runId,
   });
   const command = agent.command ?? [driver.command ?? defaultCommand];

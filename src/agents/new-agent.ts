@@ -42,6 +42,7 @@ export function newAgentFrom(
     env: checkEnv(input.env ?? {}),
     webhook: input.webhook ?? null,
     turn_envelope: input.turn_envelope ?? true,
+    permissions: input.permissions ?? "ask-denied",
     prompt: input.prompt ?? null,
   };
 }
@@ -52,6 +53,7 @@ export function checkPatch(input: PatchAgentInput): AgentPatch {
   if (input.provider !== undefined) changes.provider = input.provider;
   if (input.model !== undefined) changes.model = input.model;
   if (input.thinking !== undefined) changes.thinking = input.thinking;
+  if (input.permissions !== undefined) changes.permissions = input.permissions;
   if (input.extra_args !== undefined) changes.extra_args = checkArgs(input.extra_args);
   if (input.env !== undefined) changes.env = checkEnv(input.env);
   if (input.webhook !== undefined) {
@@ -61,7 +63,14 @@ export function checkPatch(input: PatchAgentInput): AgentPatch {
 }
 
 /** Config the agent's process is started with: changing it needs a restart. */
-const LAUNCH_FIELDS = ["provider", "model", "thinking", "extra_args", "env"] as const;
+const LAUNCH_FIELDS = [
+  "provider",
+  "model",
+  "thinking",
+  "extra_args",
+  "env",
+  "permissions",
+] as const;
 
 export function changesLaunch(before: AgentRecord, after: AgentRecord): boolean {
   return LAUNCH_FIELDS.some(

@@ -77,6 +77,10 @@ export class AgentRecorder {
         turns.usage(agentId, usage);
         return;
       }
+      case "session":
+        lifecycle.update(agentId, { session_id: event.session_id });
+        this.deps.bus.record(agentId, "session", { session_id: event.session_id });
+        return;
       default: {
         const { type, ...data } = event;
         this.deps.bus.record(agentId, type, data);

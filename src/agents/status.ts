@@ -36,6 +36,13 @@ export function isFinished(status: AgentStatus): boolean {
   return !hasProcess(status) && status !== "pending";
 }
 
+/**
+ * How an agent's tool-permission requests are answered: `ask-denied` refuses whatever would
+ * need a person's yes, `allow-all` allows everything, `read-only` allows only reading.
+ */
+export const PERMISSION_POLICIES = ["ask-denied", "allow-all", "read-only"] as const;
+export type PermissionPolicy = (typeof PERMISSION_POLICIES)[number];
+
 export const TURN_STATUSES = ["queued", "running", "completed", "error", "cancelled"] as const;
 export type TurnStatus = (typeof TURN_STATUSES)[number];
 

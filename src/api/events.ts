@@ -68,6 +68,19 @@ export const EVENT_DATA = {
     },
     { description: "Something worth knowing: stderr lines, skipped output, protocol trouble." },
   ),
+  permission: Type.Object(
+    {
+      tool: Type.String(),
+      decision: literals(["allowed", "denied"]),
+      reason: Type.String({ description: "the policy's reason, e.g. not covered by ask-denied" }),
+      detail: Type.Optional(Type.Unknown()),
+    },
+    { description: "The agent asked to use a tool; its permission policy answered." },
+  ),
+  session: Type.Object(
+    { session_id: Type.String() },
+    { description: "The agent CLI's own conversation id, kept to resume it after a restart." },
+  ),
   exit: Type.Object(
     {
       code: Nullable(Type.Integer()),

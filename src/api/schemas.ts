@@ -1,5 +1,10 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { AGENT_MODES, AGENT_STATUSES, TURN_STATUSES } from "../agents/status.ts";
+import {
+  AGENT_MODES,
+  AGENT_STATUSES,
+  PERMISSION_POLICIES,
+  TURN_STATUSES,
+} from "../agents/status.ts";
 import { NAME_PATTERN, TURN_ID_PATTERN } from "../agents/validation.ts";
 import { literals, Nullable } from "./helpers.ts";
 
@@ -12,6 +17,7 @@ import { literals, Nullable } from "./helpers.ts";
 export const AgentStatusSchema = literals(AGENT_STATUSES);
 export const AgentModeSchema = literals(AGENT_MODES);
 export const TurnStatusSchema = literals(TURN_STATUSES);
+export const PermissionsSchema = literals(PERMISSION_POLICIES);
 
 export const AgentSchema = Type.Object({
   id: Type.String(),
@@ -41,6 +47,8 @@ export const AgentSchema = Type.Object({
   output_tokens: Type.Integer(),
   turns: Type.Integer(),
   restarts: Type.Integer(),
+  permissions: PermissionsSchema,
+  session_id: Nullable(Type.String({ description: "the agent CLI's own conversation id" })),
   created_at: Type.String(),
   started_at: Nullable(Type.String()),
   completed_at: Nullable(Type.String()),
@@ -89,6 +97,7 @@ export const CreateAgentBody = Type.Object(
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
     webhook: Type.Optional(Type.String()),
     turn_envelope: Type.Optional(Type.Boolean()),
+    permissions: Type.Optional(PermissionsSchema),
     /** False creates the agent without starting it (pending). */
     start: Type.Optional(Type.Boolean()),
   },
@@ -105,6 +114,7 @@ export const PatchAgentBody = Type.Object(
     extra_args: Type.Optional(Type.Array(Type.String())),
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
     webhook: Type.Optional(Nullable(Type.String())),
+    permissions: Type.Optional(PermissionsSchema),
   },
   { additionalProperties: false },
 );

@@ -18,8 +18,15 @@ export const spawnCommand = defineCommand({
   flags: {
     name: { kind: "string", value: "NAME", help: "name; the id is NAME-<random>" },
     mode: { kind: "string", value: "MODE", help: "run (a child of the daemon) or persistent" },
+    protocol: { kind: "string", value: "PROTOCOL", help: "the agent's wire protocol (omni)" },
     provider: { kind: "string", value: "PROVIDER", help: "LLM provider passed to the agent" },
     model: { kind: "string", value: "MODEL", help: "model passed to the agent" },
+    thinking: { kind: "string", value: "LEVEL", help: "thinking level passed to the agent" },
+    permissions: {
+      kind: "string",
+      value: "POLICY",
+      help: "tool permissions: ask-denied (default), allow-all or read-only",
+    },
     cwd: { kind: "string", value: "DIR", help: "working directory (this directory)" },
     env: { kind: "list", value: "K=V", help: "environment variable for the agent" },
     webhook: { kind: "string", value: "URL", help: "http(s) URL notified when turns end" },
@@ -36,8 +43,11 @@ export const spawnCommand = defineCommand({
     const body = {
       name: flags.name,
       mode: flags.mode,
+      protocol: flags.protocol,
       provider: flags.provider,
       model: flags.model,
+      thinking: flags.thinking,
+      permissions: flags.permissions,
       cwd: resolve(flags.cwd ?? process.cwd()),
       env: flags.env === undefined ? undefined : envMap(flags.env),
       webhook: flags.webhook,

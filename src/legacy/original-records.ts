@@ -64,6 +64,7 @@ export function agentFromOriginal(row: OriginalAgent, importedAt: string): Resto
     webhook: null,
     // The original sent every prompt as raw bytes and a NUL.
     turn_envelope: false,
+    permissions: "ask-denied",
     prompt: row.prompt || null,
     title: row.title || null,
     summary: row.summary || null,

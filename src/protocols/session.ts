@@ -1,3 +1,5 @@
+import type { PermissionPolicy } from "../agents/status.ts";
+
 /**
  * The seam between an agent's bytes and the rest of agentd. A driver describes one wire
  * protocol; it opens one ProtocolSession per agent process. The session turns the agent's
@@ -35,6 +37,16 @@ export type AgentEvent =
       duration_ms?: number | undefined;
     }
   | { type: "tool"; phase: "call" | "result"; name: string; detail?: unknown }
+  /** The agent asked to use a tool; the session answered by the agent's permission policy. */
+  | {
+      type: "permission";
+      tool: string;
+      decision: "allowed" | "denied";
+      reason: string;
+      detail?: unknown;
+    }
+  /** The CLI's own conversation id, stored so a new process can resume the conversation. */
+  | { type: "session"; session_id: string }
   | { type: "log"; level: "info" | "warn" | "error"; message: string };
 
 /** A prompt on its way to an agent. */
@@ -69,6 +81,10 @@ export interface SessionAgent {
   model: string;
   /** Whether prompts travel with agentd's turn ids (the agent's `turn_envelope`). */
   envelopes: boolean;
+  /** How the agent's own tool-permission requests are answered. */
+  permissions: PermissionPolicy;
+  /** The conversation to resume, when the CLI reported one before (a `session` event). */
+  sessionId: string | null;
 }
 
 export interface ProtocolSession {
@@ -98,6 +114,9 @@ export interface LaunchAgent {
   provider: string;
   model: string;
   thinking: string | null;
+  permissions: PermissionPolicy;
+  /** The conversation to resume, for CLIs that take it on their command line. */
+  sessionId: string | null;
   /** A persistent agent's name, for protocols that identify long-lived runs. */
   runId: string | null;
 }

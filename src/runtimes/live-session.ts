@@ -26,7 +26,14 @@ export class LiveSession {
     const emit = (events: AgentEvent[]) => recorder.apply(agent.id, events);
     this.session = driver.open(
       { write, emit },
-      { id: agent.id, cwd: agent.cwd, model: agent.model, envelopes: agent.turn_envelope },
+      {
+        id: agent.id,
+        cwd: agent.cwd,
+        model: agent.model,
+        envelopes: agent.turn_envelope,
+        permissions: agent.permissions,
+        sessionId: agent.session_id,
+      },
     );
     this.ready = handshake
       ? withTimeout(this.session.open(), HANDSHAKE_TIMEOUT_MS, `${driver.name} handshake`)

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { AgentMode, AgentStatus } from "../agents/status.ts";
+import type { AgentMode, AgentStatus, PermissionPolicy } from "../agents/status.ts";
 import { ADD_USAGE_SET, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
@@ -30,6 +30,9 @@ export interface AgentRecord {
   output_tokens: number;
   turns: number;
   restarts: number;
+  permissions: PermissionPolicy;
+  /** The agent CLI's own conversation id, to resume it in a new process. */
+  session_id: string | null;
   events_offset: number;
   created_at: string;
   started_at: string | null;
@@ -55,6 +58,7 @@ export type NewAgent = Pick<
   | "webhook"
   | "turn_envelope"
   | "prompt"
+  | "permissions"
 >;
 
 type Row = Omit<AgentRecord, "command" | "extra_args" | "env" | "turn_envelope"> & {

@@ -130,4 +130,11 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE workspaces;
   ALTER TABLE workspaces_v2 RENAME TO workspaces;
   `,
+  // The agent CLI's own conversation id (to resume it in a new process), and the policy that
+  // answers the agent's tool-permission requests.
+  `
+  ALTER TABLE agents ADD COLUMN session_id TEXT;
+  ALTER TABLE agents ADD COLUMN permissions TEXT NOT NULL DEFAULT 'ask-denied'
+    CHECK (permissions IN ('ask-denied', 'allow-all', 'read-only'));
+  `,
 ];

@@ -95,6 +95,40 @@ describe("turn correlation", () => {
   });
 });
 
+describe("what sessions report besides turns", () => {
+  test("the CLI's conversation id is kept on the agent, for a new process to resume", async () => {
+    const { world, id } = await oneAgent();
+    world.agent.say(id, { type: "session", session_id: "conv-42" });
+    expect(world.service.get(id).session_id).toBe("conv-42");
+    expect(storedEvents(world, id).filter((e) => e.type === "session")).toEqual([
+      { type: "session", data: { session_id: "conv-42" } },
+    ]);
+  });
+
+  test("a permission the policy answered is recorded as an event", async () => {
+    const { world, id } = await oneAgent({ permissions: "read-only" });
+    expect(world.service.get(id).permissions).toBe("read-only");
+    world.agent.say(id, {
+      type: "permission",
+      tool: "bash",
+      decision: "denied",
+      reason: "read-only allows reading only",
+      detail: { command: "rm -rf /" },
+    });
+    expect(storedEvents(world, id).filter((e) => e.type === "permission")).toEqual([
+      {
+        type: "permission",
+        data: {
+          tool: "bash",
+          decision: "denied",
+          reason: "read-only allows reading only",
+          detail: { command: "rm -rf /" },
+        },
+      },
+    ]);
+  });
+});
+
 describe("cancelling a turn", () => {
   test("cancel asks the agent through its protocol; the turn ends cancelled and the agent is idle", async () => {
     const { world, id } = await oneAgent();

@@ -93,6 +93,29 @@ describe("agentd spawn", () => {
     expect((await showJson(stdout.trim())).cwd).toBe(dir);
   });
 
+  test("--protocol, --thinking and --permissions reach the agent's record", async () => {
+    const { stdout, code } = await agentd([
+      "spawn",
+      "--command",
+      FAKE_AGENT,
+      "--protocol",
+      "omni",
+      "--thinking",
+      "high",
+      "--permissions",
+      "read-only",
+    ]);
+    expect(code).toBe(0);
+    expect(await showJson(stdout.trim())).toMatchObject({
+      protocol: "omni",
+      thinking: "high",
+      permissions: "read-only",
+    });
+    const bad = await agentd(["spawn", "--command", FAKE_AGENT, "--permissions", "yolo"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("permissions");
+  });
+
   test("--env without NAME=VALUE is a usage error (exit 2)", async () => {
     const { stderr, code } = await agentd(["spawn", "--env", "BAD"]);
     expect(code).toBe(2);

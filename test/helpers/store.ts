@@ -17,5 +17,6 @@ export const sampleAgent = (id: string): NewAgent => ({
   env: { K: "v" },
   webhook: null,
   turn_envelope: true,
+  permissions: "ask-denied",
   prompt: "hello",
 });

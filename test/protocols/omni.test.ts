@@ -225,7 +225,14 @@ describe("omni prompts", () => {
 function session(envelopes = true) {
   const written: Uint8Array[] = [];
   const host = { write: async (bytes: Uint8Array) => void written.push(bytes), emit: () => {} };
-  const opened = omni.open(host, { id: "a-1", cwd: "/", model: "m", envelopes });
+  const opened = omni.open(host, {
+    id: "a-1",
+    cwd: "/",
+    model: "m",
+    envelopes,
+    permissions: "ask-denied",
+    sessionId: null,
+  });
   const receive = (...values: unknown[]): AgentEvent[] =>
     values.flatMap((value) => opened.receive(line(value)));
   return { session: opened, written, receive };
@@ -236,6 +243,8 @@ const complete = (data: Record<string, unknown>) => ({
   custom_type: "agent_complete",
   data,
 });
+
+const LAUNCH = { provider: "p", model: "m", permissions: "ask-denied", sessionId: null } as const;
 
 describe("omni session", () => {
   test("prompts are written as envelopes, or raw when the agent is on raw prompts", async () => {
@@ -300,11 +309,11 @@ describe("omni session", () => {
   });
 
   test("the command line carries provider, model, --json, a persistent run id, and thinking in the environment", () => {
-    expect(omni.launch({ provider: "p", model: "m", thinking: "high", runId: "helper" })).toEqual({
+    expect(omni.launch({ ...LAUNCH, thinking: "high", runId: "helper" })).toEqual({
       args: ["--provider", "p", "--model", "m", "--run-id", "helper", "--json"],
       env: { AGENTD_THINKING: "high" },
     });
-    expect(omni.launch({ provider: "p", model: "m", thinking: null, runId: null })).toEqual({
+    expect(omni.launch({ ...LAUNCH, thinking: null, runId: null })).toEqual({
       args: ["--provider", "p", "--model", "m", "--json"],
       env: {},
     });
