@@ -63,6 +63,8 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
     agents: agents.service,
     events: agents.bus,
     workspaces: agents.workspaces,
+    costs: agents.costs,
+    metrics: agents.metrics,
     warnings: () => [],
   });
   const world = {
@@ -71,6 +73,8 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
     db,
     service: agents.service,
     bus: agents.bus,
+    costs: agents.costs,
+    metrics: agents.metrics,
     app,
     /** The test's hand in the agents' place (only with the default runtimes). */
     get agent(): MemoryRuntime {
