@@ -76,6 +76,7 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
     db,
     service: agents.service,
     bus: agents.bus,
+    lifecycle: agents.lifecycle,
     costs: agents.costs,
     metrics: agents.metrics,
     app,
