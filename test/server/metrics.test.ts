@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat, { type MetricFamily } from "parse-prometheus-text-format";
+import type { Histogram } from "prom-client";
 import { startWebhookReceiver, type WebhookReceiver } from "../fixtures/webhook-receiver.ts";
 import { ask, getAgent, spawnFake } from "../helpers/agents.ts";
 import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
@@ -135,9 +136,8 @@ describe("GET /metrics", () => {
     await world.request("GET", "/agents");
     await world.request("GET", "/agents/nobody");
     const count = async (route: string) => {
-      const histogram = await world.metrics.registry
-        .getSingleMetric("agentd_http_request_duration_seconds")
-        ?.get();
+      const metric = world.metrics.registry.getSingleMetric("agentd_http_request_duration_seconds");
+      const histogram = await (metric as Histogram | undefined)?.get();
       return histogram?.values.find(
         (sample) =>
           sample.metricName === "agentd_http_request_duration_seconds_count" &&
