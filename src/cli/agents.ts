@@ -146,12 +146,12 @@ function lifecycleCommand(action: "stop" | "start" | "restart", summary: string)
       ...JSON_FLAG,
     },
     async run({ flags, positionals }) {
-      const client = clientFrom(flags);
-      const id = await resolveAgentId(client, agentRef(positionals));
       const query = {
         grace_ms: flags.grace === undefined ? undefined : wholeNumber("grace", flags.grace),
         force: flags.force ? "1" : undefined,
       };
+      const client = clientFrom(flags);
+      const id = await resolveAgentId(client, agentRef(positionals));
       const agent = await client.json<AgentView>("POST", `${agentPath(id)}/${action}`, { query });
       if (flags.json) printJson(agent);
       else process.stdout.write(`${agent.id} ${agent.status}\n`);
@@ -290,12 +290,12 @@ export const logsCommand = defineCommand({
     ...URL_FLAG,
   },
   async run({ flags, positionals }) {
-    const client = clientFrom(flags);
-    const id = await resolveAgentId(client, agentRef(positionals));
     const query = {
       tail: flags.tail === undefined ? undefined : wholeNumber("tail", flags.tail),
       follow: flags.follow ? 1 : undefined,
     };
+    const client = clientFrom(flags);
+    const id = await resolveAgentId(client, agentRef(positionals));
     const response = await client.request("GET", `${agentPath(id)}/logs`, {
       query,
       mayIdle: flags.follow,

@@ -25,9 +25,9 @@ export const eventsCommand = defineCommand({
   async run({ flags, positionals }) {
     const [ref, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected argument: ${extra[0]}`);
+    const since = flags.since === undefined ? undefined : wholeNumber("since", flags.since);
     const client = clientFrom(flags);
     const id = ref === undefined ? undefined : await resolveAgentId(client, ref);
-    const since = flags.since === undefined ? undefined : wholeNumber("since", flags.since);
     // The stream ends after the stored events only when asked to; by default it stays live.
     const query = flags.follow ? { since } : { since: since ?? 0, follow: 0 };
     const path = id === undefined ? "/events" : `${agentPath(id)}/events`;

@@ -60,14 +60,14 @@ export const sendCommand = defineCommand({
     const [ref, ...words] = positionals;
     if (ref === undefined || words.length === 0) throw new UsageError("expected AGENT and MESSAGE");
     if (flags.timeout !== undefined && !flags.wait) throw new UsageError("--timeout needs --wait");
-    const client = clientFrom(flags);
-    const id = await resolveAgentId(client, ref);
     const body = {
       message: words.join(" "),
       turn_id: flags["turn-id"],
       wait: flags.wait,
       timeout_ms: timeoutMs(flags.timeout),
     };
+    const client = clientFrom(flags);
+    const id = await resolveAgentId(client, ref);
     const answer = await client.json<SendResult>("POST", `${agentPath(id)}/send`, {
       body,
       mayIdle: flags.wait,
@@ -100,12 +100,13 @@ export const attachCommand = defineCommand({
     if (ref === undefined || turnId === undefined || extra.length > 0) {
       throw new UsageError("expected an AGENT and a TURN id");
     }
+    const query = { wait: 1, timeout_ms: timeoutMs(flags.timeout) };
     const client = clientFrom(flags);
     const id = await resolveAgentId(client, ref);
     const turn = await client.json<TurnView>(
       "GET",
       `${agentPath(id)}/turns/${encodeURIComponent(turnId)}`,
-      { query: { wait: 1, timeout_ms: timeoutMs(flags.timeout) }, mayIdle: true },
+      { query, mayIdle: true },
     );
     const outcome = {
       agentId: id,
