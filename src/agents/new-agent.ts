@@ -65,15 +65,12 @@ function missingDefault(program: string, driver: ProtocolDriver, protocols: stri
     driver.command === null
       ? `the daemon's default agent command "${program}" (--${flag} / ${env})`
       : `the ${driver.name} driver's program "${program}"`;
-  return [
-    `${whose} was not found on PATH.`,
-    `Name the agent's program with "command" (agentd spawn --command "PROGRAM ARGS")`,
-    driver.command === null ? `or start the daemon with --${flag} PROGRAM (${env}),` : "",
-    `choose a driver with "protocol" (${protocols.join(", ")}),`,
-    `or try agentd without an LLM: agentd spawn --command "agentd echo-agent" hello`,
-  ]
-    .filter((part) => part !== "")
-    .join(" ");
+  const ways = [
+    `with "command" (agentd spawn --command "PROGRAM ARGS")`,
+    ...(driver.command === null ? [`with the daemon's --${flag} PROGRAM or ${env}`] : []),
+    `with "protocol" for a driver whose CLI is installed (${protocols.join(", ")})`,
+  ];
+  return `no agent program was given, and ${whose} is not on the daemon's PATH. Give one ${ways.join(", ")}; or try agentd without an LLM: agentd spawn --command "agentd echo-agent" hello`;
 }
 
 /** The checked changes of a PATCH; null clears an optional field. */

@@ -55,7 +55,7 @@ export function costTable(report: UsageReport): string {
   const rows = report.groups.map((group) => row(group.key, group));
   rows.push(row("TOTAL", report.total));
   const header = [report.group_by.toUpperCase(), "TURNS", "IN", "OUT", "COST", "UNKNOWN"];
-  const lines = [formatTable(header, rows)];
+  const lines = [formatTable(header, rows).trimEnd()];
   const window = windowText(report);
   if (window !== "") lines.push(window);
   if (report.total.unknown_cost_turns > 0) {
@@ -63,7 +63,7 @@ export function costTable(report: UsageReport): string {
       `the cost of ${report.total.unknown_cost_turns} turn(s) is unknown and not in COST: their agents reported none and their model has no price (PUT /prices)`,
     );
   }
-  return `${lines.join("\n").trimEnd()}\n`;
+  return `${lines.join("\n")}\n`;
 }
 
 function windowText(report: UsageReport): string {
