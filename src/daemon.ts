@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { BudgetGuard } from "./agents/budget-guard.ts";
-import { Costs } from "./agents/costs.ts";
+import { CostBook } from "./agents/cost-book.ts";
 import { AgentLifecycle } from "./agents/lifecycle.ts";
 import { PriceTable, readPriceFile } from "./agents/prices.ts";
 import { AgentRecorder } from "./agents/recorder.ts";
@@ -155,6 +155,6 @@ export function wireAgents(
       log.error(`${agentId}: acting on its exhausted budget failed: ${errorMessage(error)}`);
     });
   };
-  const costs = new Costs(db, prices);
+  const costs = new CostBook(db, prices);
   return { service, bus, outbox, recorder, lifecycle, workspaces, costs, metrics };
 }

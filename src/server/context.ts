@@ -1,4 +1,4 @@
-import type { Costs } from "../agents/costs.ts";
+import type { CostBook } from "../agents/cost-book.ts";
 import type { AgentService } from "../agents/service.ts";
 import type { Config } from "../config.ts";
 import type { EventBus } from "../events/bus.ts";
@@ -13,7 +13,7 @@ export interface AppContext {
   agents: AgentService;
   events: EventBus;
   workspaces: AgentWorkspaces;
-  costs: Costs;
+  costs: CostBook;
   metrics: AgentdMetrics;
   warnings(): string[];
 }

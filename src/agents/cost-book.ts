@@ -3,8 +3,8 @@ import type { Prices, UsageGroup, UsageReport } from "../api/cost.ts";
 import { type UsageWindow, usageByGroup, usageTotal } from "../store/usage.ts";
 import type { PriceTable } from "./prices.ts";
 
-/** What the API can ask about cost across agents: usage totals, and the price table. */
-export class Costs {
+/** The books of what agents cost, for the API: usage totals, and the price table. */
+export class CostBook {
   constructor(
     private readonly db: Database,
     private readonly priceTable: PriceTable,
