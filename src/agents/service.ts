@@ -86,10 +86,15 @@ export class AgentService {
     return agent;
   }
 
-  /** An agent's turns by status; every agent's when no id is given. */
-  turnCounts(id?: string): (agentId: string) => TurnCounts {
-    const counts = countTurnsByStatus(this.deps.db, id);
-    return (agentId) => counts.get(agentId) ?? noTurns();
+  /** The agent's turns by status. */
+  turnCounts(id: string): TurnCounts {
+    return countTurnsByStatus(this.deps.db, id).get(id) ?? noTurns();
+  }
+
+  /** Every agent's turns by status, counted at once, for a list. */
+  allTurnCounts(): (id: string) => TurnCounts {
+    const counts = countTurnsByStatus(this.deps.db);
+    return (id) => counts.get(id) ?? noTurns();
   }
 
   async create(input: CreateAgentInput, options: WriteOptions = NOT_FORCED): Promise<AgentRecord> {

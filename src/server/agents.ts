@@ -34,7 +34,7 @@ function forced(query: { force?: string | undefined }) {
 
 export function agentRoutes(ctx: AppContext) {
   const agents = ctx.agents;
-  const view = (agent: AgentRecord) => agentView(agent, agents.turnCounts(agent.id)(agent.id));
+  const view = (agent: AgentRecord) => agentView(agent, agents.turnCounts(agent.id));
   return new Elysia({ prefix: "/agents", tags: ["agents"] })
     .post(
       "/",
@@ -53,7 +53,7 @@ export function agentRoutes(ctx: AppContext) {
     .get(
       "/",
       ({ query }) => {
-        const turnCounts = agents.turnCounts();
+        const turnCounts = agents.allTurnCounts();
         return agents.list(query).map((agent) => agentView(agent, turnCounts(agent.id)));
       },
       {
