@@ -73,7 +73,7 @@ stdenvNoCC.mkDerivation (finalAttrs: {
     # A fixed-output derivation must not refer to other store paths; fixup would add some.
     dontFixup = true;
 
-    outputHash = "sha256-UkV5ti/E+OL5pa52zueB/auiKvbxvtBSrJEg22EkINg=";
+    outputHash = "sha256-3+QMDnqJu+2/lblJ1SR/UcyoGe4sesSzyIjK8pd2Lps=";
     outputHashAlgo = "sha256";
     outputHashMode = "recursive";
   };

@@ -17,6 +17,12 @@ export interface Config {
   /** How prompts reach agents whose creation does not say (`turn_envelope`). */
   promptFraming: PromptFraming;
   token: string | null;
+  /** A second token that reads /metrics only, for a scraper that should not drive agents. */
+  metricsToken: string | null;
+  /** The budget a new agent gets when its creation names none; null: no limit. */
+  defaultBudgetUsd: number | null;
+  /** A JSON price table loaded at start (replacing the stored one); null: keep the stored one. */
+  pricesFile: string | null;
   /** Grace period between SIGTERM and SIGKILL when stopping an agent. */
   stopGraceMs: number;
   /** Most events kept per agent; older ones are pruned. */
@@ -81,6 +87,21 @@ export const SETTINGS = {
     flag: "token-file",
     env: "AGENTD_TOKEN_FILE",
     help: "file holding the bearer token (owner-only), read at start",
+  },
+  metricsToken: {
+    flag: "metrics-token",
+    env: "AGENTD_METRICS_TOKEN",
+    help: "bearer token that reads GET /metrics only (the main token works too)",
+  },
+  defaultBudgetUsd: {
+    flag: "default-budget-usd",
+    env: "AGENTD_DEFAULT_BUDGET_USD",
+    help: "budget in US dollars given to agents created without one (none)",
+  },
+  prices: {
+    flag: "prices",
+    env: "AGENTD_PRICES",
+    help: "JSON file of per-model prices, loaded at start (see README: Prices)",
   },
   stopGrace: {
     flag: "stop-grace",
@@ -192,6 +213,9 @@ export function resolveConfig(sources: ConfigSources): Config {
     agentCommand: pick("agentCommand") ?? DEFAULT_AGENT_COMMAND,
     promptFraming: promptFraming(pick("promptFraming")),
     token: token(flags, env, sources.cwd),
+    metricsToken: pick("metricsToken") ?? null,
+    defaultBudgetUsd: dollars("defaultBudgetUsd", pick("defaultBudgetUsd")),
+    pricesFile: pick("prices") === undefined ? null : path("prices", ""),
     stopGraceMs: integerSetting(
       "stopGrace",
       pick("stopGrace"),
@@ -243,9 +267,28 @@ export function loadConfig(flags: SettingFlags, as: Partial<ConfigSources> = {})
   });
 }
 
-/** The daemon URL a CLI command talks to: `--url` > AGENTD_URL > the default address. */
+/**
+ * The daemon URL a CLI command talks to: `--url` > AGENTD_URL > the default address. An address
+ * without a scheme (`127.0.0.1:8400`) is taken as http.
+ */
 export function resolveDaemonUrl(flag: string | undefined): string {
-  const url = flag ?? nonEmpty(process.env.AGENTD_URL) ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+  const given = flag ?? nonEmpty(process.env.AGENTD_URL);
+  if (given === null) return `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+  const source = flag === undefined ? "AGENTD_URL" : "--url";
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? given : `http://${given}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(
+      `${source} "${given}" is not a daemon address: give HOST:PORT or http://HOST:PORT`,
+    );
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError(
+      `${source} "${given}" must be an http:// or https:// address, not ${parsed.protocol}//`,
+    );
+  }
   return url.replace(/\/+$/, "");
 }
 
@@ -331,6 +374,7 @@ const SECRET_ENV = [
   "AGENTD_TOKEN_FILE",
   "AGENTD_WEBHOOK_SECRET",
   "AGENTD_TITLE_KEY",
+  "AGENTD_METRICS_TOKEN",
 ];
 
 function withoutSecrets(env: Record<string, string | undefined>): Record<string, string> {
@@ -381,6 +425,19 @@ function parseInteger(
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new ConfigError(`${label} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** An amount of US dollars, e.g. `5` or `0.25`; none when not given. */
+function dollars(name: SettingName, raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  const value = Number(raw);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(raw.trim()) || !Number.isFinite(value)) {
+    const { flag, env } = SETTINGS[name];
+    throw new ConfigError(
+      `--${flag} (${env}) must be an amount of US dollars such as 5 or 0.25, got "${raw}"`,
+    );
   }
   return value;
 }

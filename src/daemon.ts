@@ -1,6 +1,9 @@
 import type { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
+import { BudgetGuard } from "./agents/budget-guard.ts";
+import { CostBook } from "./agents/cost-book.ts";
 import { AgentLifecycle } from "./agents/lifecycle.ts";
+import { PriceTable, readPriceFile } from "./agents/prices.ts";
 import { AgentRecorder } from "./agents/recorder.ts";
 import { AgentService } from "./agents/service.ts";
 import type { AgentMode } from "./agents/status.ts";
@@ -8,8 +11,10 @@ import { TitleMaker } from "./agents/title.ts";
 import { AgentTurns } from "./agents/turns.ts";
 import { TurnWaiters } from "./agents/waiters.ts";
 import type { Config } from "./config.ts";
+import { errorMessage } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
 import { log } from "./log.ts";
+import { AgentdMetrics } from "./metrics/metrics.ts";
 import { builtinProtocols, type ProtocolRegistry } from "./protocols/index.ts";
 import { PersistentRuntime } from "./runtimes/persistent/runtime.ts";
 import { RunRuntime } from "./runtimes/run/runtime.ts";
@@ -37,7 +42,13 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
   const db = openDatabase(config.dbPath);
-  const agents = wireAgents(config, db, builtinProtocols());
+  let agents: ReturnType<typeof wireAgents>;
+  try {
+    agents = wireAgents(config, db, builtinProtocols());
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   agents.service.recover();
 
   const app = createApp({
@@ -47,6 +58,8 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     agents: agents.service,
     events: agents.bus,
     workspaces: agents.workspaces,
+    costs: agents.costs,
+    metrics: agents.metrics,
     warnings: () => {
       const warning = lingerWarning(config.lingerFile);
       return warning === null ? [] : [warning];
@@ -97,10 +110,15 @@ export function wireAgents(
 ) {
   const transactions = new Transactions(db);
   const bus = new EventBus(db, transactions, config.eventRetention);
+  const metrics = new AgentdMetrics({ db, bus, version: VERSION });
   const outbox = new WebhookOutbox(db, {
     secret: config.webhookSecret,
     retryBaseMs: config.webhookRetryBaseMs,
+    onAttempt: (outcome) => metrics.webhookAttempt(outcome),
   });
+  const prices = new PriceTable(db);
+  // The file is the operator's word at each start: it replaces what PUT /prices stored.
+  if (config.pricesFile !== null) prices.replace(readPriceFile(config.pricesFile));
   const waiters = new TurnWaiters();
   const titles = new TitleMaker(config.title, (agentId, title) => {
     updateAgent(db, agentId, { title });
@@ -108,7 +126,19 @@ export function wireAgents(
   const workspaces = new AgentWorkspaces({ db, root: config.workspaceRoot });
   const turns = new AgentTurns({ db, transactions, bus, waiters });
   const lifecycle = new AgentLifecycle({ db, transactions, bus, outbox, turns });
-  const recorder = new AgentRecorder({ db, transactions, bus, turns, lifecycle, outbox, titles });
+  const budgets = new BudgetGuard({ db, transactions, bus, outbox });
+  const recorder = new AgentRecorder({
+    db,
+    transactions,
+    bus,
+    turns,
+    lifecycle,
+    outbox,
+    titles,
+    prices,
+    budgets,
+    onApplied: (seconds) => metrics.batchApplied(seconds),
+  });
   const service = new AgentService({
     config,
     db,
@@ -116,8 +146,15 @@ export function wireAgents(
     bus,
     lifecycle,
     turns,
+    budgets,
     protocols,
     runtimes: runtimes({ config, db, lifecycle, recorder, protocols }),
   });
-  return { service, bus, outbox, recorder, lifecycle, workspaces };
+  budgets.onExhausted = (agentId) => {
+    service.budgetExhausted(agentId).catch((error) => {
+      log.error(`${agentId}: acting on its exhausted budget failed: ${errorMessage(error)}`);
+    });
+  };
+  const costs = new CostBook(db, prices);
+  return { service, bus, outbox, recorder, lifecycle, workspaces, costs, metrics };
 }

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, type ConfigSources, resolveConfig, settingFlagsFrom } from "../src/config.ts";
+import {
+  ConfigError,
+  type ConfigSources,
+  resolveConfig,
+  resolveDaemonUrl,
+  settingFlagsFrom,
+} from "../src/config.ts";
 import { tempDir } from "./helpers/tmp.ts";
 
 const user: ConfigSources = { flags: {}, env: {}, uid: 1000, home: "/home/ann", cwd: "/work" };
@@ -206,5 +212,40 @@ describe("command-line settings", () => {
     expect(() => settingFlagsFrom({ "pi-path": "/a", "agent-command": "/b" })).toThrow(
       /--pi-path is the old name of --agent-command: give only --agent-command/,
     );
+  });
+});
+
+describe("cost settings", () => {
+  test("--default-budget-usd is an amount of dollars; --prices a path; --metrics-token a secret", () => {
+    const config = resolveConfig({
+      ...user,
+      flags: { defaultBudgetUsd: "2.50", prices: "prices.json", metricsToken: "m" },
+      env: { AGENTD_METRICS_TOKEN: "from-env", PATH: "/bin" },
+    });
+    expect(config.defaultBudgetUsd).toBe(2.5);
+    expect(config.pricesFile).toBe("/work/prices.json");
+    expect(config.metricsToken).toBe("m");
+    expect(config.agentEnv).toEqual({ PATH: "/bin" });
+    const unset = resolveConfig(user);
+    expect([unset.defaultBudgetUsd, unset.pricesFile, unset.metricsToken]).toEqual([
+      null,
+      null,
+      null,
+    ]);
+    for (const bad of ["-1", "five", "1e3"]) {
+      expect(() => resolveConfig({ ...user, flags: { defaultBudgetUsd: bad } })).toThrow(
+        `--default-budget-usd (AGENTD_DEFAULT_BUDGET_USD) must be an amount of US dollars such as 5 or 0.25, got "${bad}"`,
+      );
+    }
+  });
+});
+
+describe("the daemon URL of the CLI", () => {
+  test("an address without a scheme is http; a trailing slash goes; other schemes are refused", () => {
+    expect(resolveDaemonUrl("127.0.0.1:8400")).toBe("http://127.0.0.1:8400");
+    expect(resolveDaemonUrl("https://agents.example/")).toBe("https://agents.example");
+    expect(resolveDaemonUrl("localhost:9")).toBe("http://localhost:9");
+    expect(() => resolveDaemonUrl("ftp://host")).toThrow("must be an http:// or https:// address");
+    expect(() => resolveDaemonUrl("http://[::1")).toThrow("give HOST:PORT or http://HOST:PORT");
   });
 });

@@ -1,9 +1,11 @@
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { CreateAgentInput, PatchAgentInput } from "../api/schemas.ts";
+import { SETTINGS } from "../config.ts";
 import { BadRequestError } from "../errors.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentPatch, AgentRecord, NewAgent } from "../store/agents.ts";
+import { usdToMicro } from "./budget.ts";
 import { checkArgs, checkEnv, checkName, checkPrompt, checkWebhook } from "./validation.ts";
 
 export const DEFAULT_PROTOCOL = "omni";
@@ -19,6 +21,9 @@ export function newAgentFrom(
   context: {
     driver: ProtocolDriver;
     defaultCommand: string;
+    defaultBudgetUsd: number | null;
+    /** The protocols known, for a message about a program that is missing. */
+    protocols: string[];
     identify: (name: string | undefined) => { id: string; name: string };
   },
 ): NewAgent {
@@ -27,12 +32,17 @@ export function newAgentFrom(
   if (input.prompt !== undefined) checkPrompt(input.prompt, "prompt");
   const cwd = checkCwd(input.cwd ?? process.cwd());
   const command = input.command ?? [context.driver.command ?? context.defaultCommand];
+  const missing = (program: string) =>
+    input.command !== undefined
+      ? `agent command "${program}" was not found on PATH; give its absolute path`
+      : missingDefault(program, context.driver, context.protocols);
+  const budget = input.budget_usd === undefined ? context.defaultBudgetUsd : input.budget_usd;
   return {
     ...identity,
     mode: input.mode ?? "run",
     status: "pending",
     protocol: context.driver.name,
-    command: resolveCommand(command, cwd),
+    command: resolveCommand(command, cwd, missing),
     provider: input.provider ?? DEFAULT_PROVIDER,
     model: input.model ?? DEFAULT_MODEL,
     cwd,
@@ -44,7 +54,24 @@ export function newAgentFrom(
     turn_envelope: input.turn_envelope ?? true,
     permissions: input.permissions ?? "ask-denied",
     prompt: input.prompt ?? null,
+    budget_micro_usd: budget === null ? null : usdToMicro(budget),
+    budget_action: input.budget_action ?? "finish",
   };
+}
+
+/** Why no program was found when the request named none, and every way to give one. */
+function missingDefault(program: string, driver: ProtocolDriver, protocols: string[]): string {
+  const { flag, env } = SETTINGS.agentCommand;
+  const whose =
+    driver.command === null
+      ? `the daemon's default agent command "${program}" (--${flag} / ${env})`
+      : `the ${driver.name} driver's program "${program}"`;
+  const ways = [
+    `with "command" (agentd spawn --command "PROGRAM ARGS")`,
+    ...(driver.command === null ? [`with the daemon's --${flag} PROGRAM or ${env}`] : []),
+    `with "protocol" for a driver whose CLI is installed (${protocols.join(", ")})`,
+  ];
+  return `no agent program was given, and ${whose} is not on the daemon's PATH. Give one ${ways.join(", ")}; or try agentd without an LLM: agentd spawn --command "agentd echo-agent" hello`;
 }
 
 /** The checked changes of a PATCH; null clears an optional field. */
@@ -59,6 +86,10 @@ export function checkPatch(input: PatchAgentInput): AgentPatch {
   if (input.webhook !== undefined) {
     changes.webhook = input.webhook === null ? null : checkWebhook(input.webhook);
   }
+  if (input.budget_usd !== undefined) {
+    changes.budget_micro_usd = input.budget_usd === null ? null : usdToMicro(input.budget_usd);
+  }
+  if (input.budget_action !== undefined) changes.budget_action = input.budget_action;
   return changes;
 }
 
@@ -87,7 +118,11 @@ function checkCwd(cwd: string): string {
 }
 
 /** The argv with its program resolved to an absolute, executable path. */
-function resolveCommand(command: string[], cwd: string): string[] {
+function resolveCommand(
+  command: string[],
+  cwd: string,
+  missing: (program: string) => string,
+): string[] {
   const [program, ...args] = command;
   if (!program) throw new BadRequestError("command must name a program");
   let path: string | null;
@@ -96,8 +131,7 @@ function resolveCommand(command: string[], cwd: string): string[] {
     if (!existsSync(path)) throw new BadRequestError(`agent command "${program}" does not exist`);
   } else {
     path = Bun.which(program);
-    if (path === null)
-      throw new BadRequestError(`agent command "${program}" was not found on PATH`);
+    if (path === null) throw new BadRequestError(missing(program));
   }
   try {
     if (!statSync(path).isFile()) throw new Error("not a file");

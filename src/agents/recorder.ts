@@ -3,10 +3,12 @@ import { errorMessage } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import { log } from "../log.ts";
 import type { AgentEvent } from "../protocols/session.ts";
-import { getAgent } from "../store/agents.ts";
+import { type AgentRecord, getAgent } from "../store/agents.ts";
 import type { Transactions } from "../store/transactions.ts";
 import type { WebhookOutbox } from "../webhooks/outbox.ts";
+import type { BudgetGuard } from "./budget-guard.ts";
 import type { AgentLifecycle } from "./lifecycle.ts";
+import type { PriceTable } from "./prices.ts";
 import type { TitleMaker } from "./title.ts";
 import type { AgentTurns } from "./turns.ts";
 
@@ -20,12 +22,17 @@ export interface RecorderDeps {
   lifecycle: AgentLifecycle;
   outbox: WebhookOutbox;
   titles: TitleMaker;
+  prices: PriceTable;
+  budgets: BudgetGuard;
+  /** Told how long each batch took to apply, from its arrival to its commit (metrics). */
+  onApplied?: (seconds: number) => void;
 }
 
 /**
  * Applies what a protocol session reports about an agent to everything downstream: turns,
  * conversation, usage, status, events, webhooks and the title. Protocol-free: it knows only
- * AgentEvents. Each batch lands in one transaction.
+ * AgentEvents. Each batch lands in one transaction. Cost is priced here when the agent did not
+ * report it, and budgets are checked here — on usage only, the one event that changes cost.
  */
 export class AgentRecorder {
   constructor(private readonly deps: RecorderDeps) {}
@@ -37,19 +44,25 @@ export class AgentRecorder {
    */
   apply(agentId: string, events: AgentEvent[], alongside?: () => void): void {
     if (events.length === 0 && alongside === undefined) return;
+    const began = performance.now();
     try {
       this.deps.transactions.run(() => {
-        if (!getAgent(this.deps.db, agentId)) return;
-        for (const event of events) this.applyOne(agentId, event);
+        const agent = getAgent(this.deps.db, agentId);
+        if (!agent) return;
+        for (const event of events) this.applyOne(agent, event);
         alongside?.();
       });
     } catch (error) {
       log.error(`${agentId}: could not record ${events.length} event(s): ${errorMessage(error)}`);
+      return;
     }
+    this.deps.onApplied?.((performance.now() - began) / 1000);
   }
 
-  private applyOne(agentId: string, event: AgentEvent): void {
+  /** `agent` is the record as the batch began: for what events do not change (model, protocol). */
+  private applyOne(agent: AgentRecord, event: AgentEvent): void {
     const { turns, lifecycle } = this.deps;
+    const agentId = agent.id;
     if (endsTurn(event) && turns.endedAlready(agentId, event.turn_id)) {
       log.debug(`${agentId}: ignored a second ${event.type} for turn ${event.turn_id}`);
       return;
@@ -72,11 +85,9 @@ export class AgentRecorder {
         turns.cancelled(agentId, event.turn_id, event.reason);
         lifecycle.turnEnded(agentId);
         return;
-      case "usage": {
-        const { type: _type, ...usage } = event;
-        turns.usage(agentId, usage);
+      case "usage":
+        this.usage(agent, event);
         return;
-      }
       case "session":
         lifecycle.update(agentId, { session_id: event.session_id });
         this.deps.bus.record(agentId, "session", { session_id: event.session_id });
@@ -86,6 +97,21 @@ export class AgentRecorder {
         this.deps.bus.record(agentId, type, data);
       }
     }
+  }
+
+  /** A call's model is the agent's own when it does not say; its cost, the price table's. */
+  private usage(agent: AgentRecord, event: Extract<AgentEvent, { type: "usage" }>): void {
+    const model = event.model ?? agent.model;
+    const cost =
+      event.cost_micro_usd ??
+      this.deps.prices.costOf(model, event.input_tokens, event.output_tokens);
+    const spending = this.deps.turns.usage(agent, {
+      input_tokens: event.input_tokens,
+      output_tokens: event.output_tokens,
+      cost_micro_usd: cost,
+      model,
+    });
+    if (spending) this.deps.budgets.spent(agent.id, spending);
   }
 
   private completed(agentId: string, turnId: string | undefined, response: string | null): void {

@@ -3,7 +3,13 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { CreateAgentInput, PatchAgentInput, SendInput, SendResult } from "../api/schemas.ts";
 import type { Config } from "../config.ts";
-import { BadRequestError, ConflictError, errorMessage, NotFoundError } from "../errors.ts";
+import {
+  AgentdError,
+  BadRequestError,
+  ConflictError,
+  errorMessage,
+  NotFoundError,
+} from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
 import { log } from "../log.ts";
@@ -21,7 +27,15 @@ import {
 } from "../store/agents.ts";
 import { listMessages, type MessageRecord } from "../store/messages.ts";
 import type { Transactions } from "../store/transactions.ts";
-import { isOpenTurn, type TurnPage, type TurnRecord } from "../store/turns.ts";
+import {
+  countTurnsByStatus,
+  isOpenTurn,
+  noTurns,
+  type TurnCounts,
+  type TurnPage,
+  type TurnRecord,
+} from "../store/turns.ts";
+import type { BudgetGuard } from "./budget-guard.ts";
 import type { AgentLifecycle } from "./lifecycle.ts";
 import { changesLaunch, checkPatch, DEFAULT_PROTOCOL, newAgentFrom } from "./new-agent.ts";
 import { type AgentMode, type AgentStatus, hasProcess, takesPrompts } from "./status.ts";
@@ -41,6 +55,7 @@ export interface ServiceDeps {
   bus: EventBus;
   lifecycle: AgentLifecycle;
   turns: AgentTurns;
+  budgets: BudgetGuard;
   protocols: ProtocolRegistry;
   runtimes: Record<AgentMode, AgentRuntime>;
 }
@@ -71,6 +86,17 @@ export class AgentService {
     return agent;
   }
 
+  /** The agent's turns by status. */
+  turnCounts(id: string): TurnCounts {
+    return countTurnsByStatus(this.deps.db, id).get(id) ?? noTurns();
+  }
+
+  /** Every agent's turns by status, counted at once, for a list. */
+  allTurnCounts(): (id: string) => TurnCounts {
+    const counts = countTurnsByStatus(this.deps.db);
+    return (id) => counts.get(id) ?? noTurns();
+  }
+
   async create(input: CreateAgentInput, options: WriteOptions = NOT_FORCED): Promise<AgentRecord> {
     if (input.start === false && input.prompt !== undefined) {
       throw new BadRequestError("a prompt needs the agent started; leave out start: false");
@@ -79,6 +105,8 @@ export class AgentService {
     const fields = newAgentFrom(input, {
       driver: this.driver(input.protocol ?? DEFAULT_PROTOCOL),
       defaultCommand: this.deps.config.agentCommand,
+      defaultBudgetUsd: this.deps.config.defaultBudgetUsd,
+      protocols: [...this.deps.protocols.keys()],
       identify: (name) => runtime.identify(name),
     });
     await this.operations.run(fields.id, async () => {
@@ -111,6 +139,7 @@ export class AgentService {
         `agent ${id} is ${agent.status}; it takes prompts only while running or idle`,
       );
     }
+    this.deps.budgets.checkPrompt(agent);
     // Recorded before writing: a fast agent may answer before the write returns.
     const prompt = this.deps.transactions.run(() => {
       const opened = this.deps.turns.open(id, input);
@@ -192,10 +221,39 @@ export class AgentService {
       const agent = this.get(id);
       const changes = checkPatch(input);
       this.runtimeOf(agent).reconfigure({ ...agent, ...changes }, options);
-      const updated = updateAgent(this.deps.db, id, changes) ?? this.get(id);
+      const updated = this.deps.transactions.run(() => {
+        const changed = updateAgent(this.deps.db, id, changes) ?? this.get(id);
+        this.deps.budgets.rebudgeted(changed);
+        return getAgent(this.deps.db, id) ?? changed;
+      });
       const relaunch = changesLaunch(agent, updated);
       return { agent: updated, restart_required: relaunch && takesPrompts(agent.status) };
     });
+  }
+
+  /**
+   * The agent's budget ran out while a turn was under way: with `budget_action: cancel`, its
+   * open turns are cancelled where the protocol can; otherwise they finish.
+   */
+  async budgetExhausted(id: string): Promise<void> {
+    const agent = getAgent(this.deps.db, id);
+    if (agent?.budget_action !== "cancel" || !takesPrompts(agent.status)) return;
+    const open = this.deps.turns.openIds(id);
+    if (open.length === 0) return;
+    if (!this.driver(agent.protocol).capabilities.cancel) {
+      this.deps.bus.record(id, "log", {
+        level: "warn",
+        message: `budget exhausted: ${agent.protocol} cannot cancel a turn, so the running turn finishes`,
+      });
+      return;
+    }
+    for (const turnId of open) {
+      await this.runtimeOf(agent)
+        .cancel(agent, turnId)
+        .catch((error) => {
+          log.warn(`${id}: cancelling turn ${turnId} over budget failed: ${errorMessage(error)}`);
+        });
+    }
   }
 
   async remove(id: string): Promise<void> {
@@ -257,7 +315,7 @@ export class AgentService {
     try {
       await this.send(id, { message: prompt });
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
+      if (!(error instanceof AgentdError && error.status === 409)) throw error;
       log.warn(`${id}: initial prompt not delivered: ${error.message}`);
     }
   }

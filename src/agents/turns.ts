@@ -3,7 +3,12 @@ import type { SendInput, SendResult } from "../api/schemas.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { AgentEvent, Prompt } from "../protocols/session.ts";
-import { addAgentUsage, incrementAgentTurns } from "../store/agents.ts";
+import {
+  type AgentRecord,
+  addAgentUsage,
+  incrementAgentTurns,
+  type Spending,
+} from "../store/agents.ts";
 import { insertMessage } from "../store/messages.ts";
 import { nowIso } from "../store/time.ts";
 import type { Transactions } from "../store/transactions.ts";
@@ -15,11 +20,13 @@ import {
   isOpenTurn,
   listTurns,
   oldestOpenTurn,
+  openTurnIds,
   type TurnPage,
   type TurnRecord,
   turnExists,
   updateTurn,
 } from "../store/turns.ts";
+import { insertUsage } from "../store/usage.ts";
 import type { TurnStatus } from "./status.ts";
 import { checkTurnId, shortRandom } from "./validation.ts";
 import type { TurnWaiters } from "./waiters.ts";
@@ -31,8 +38,10 @@ export interface TurnDeps {
   waiters: TurnWaiters;
 }
 
-/** What one model call used, as a session reports it. */
-export type Usage = Omit<Extract<AgentEvent, { type: "usage" }>, "type">;
+/** What one model call used, its model known (the agent's own when the call did not say). */
+export type Usage = Omit<Extract<AgentEvent, { type: "usage" }>, "type" | "model"> & {
+  model: string;
+};
 
 /**
  * An agent's turns: each prompt opens one; the agent's events start, answer, fail or cancel
@@ -131,12 +140,24 @@ export class AgentTurns {
     return turn;
   }
 
-  /** Tokens and cost of one model call: the agent's totals, and the turn under way. */
-  usage(agentId: string, usage: Usage): void {
-    addAgentUsage(this.deps.db, agentId, usage);
-    const turn = oldestOpenTurn(this.deps.db, agentId);
-    if (turn) addTurnUsage(this.deps.db, agentId, turn.id, usage);
-    this.deps.bus.record(agentId, "usage", { ...usage, turn_id: turn?.id ?? null });
+  /**
+   * Tokens and cost of one model call: the agent's totals, the turn under way, and the usage
+   * ledger. Returns the agent's spending after it.
+   */
+  usage(agent: Pick<AgentRecord, "id" | "protocol">, usage: Usage): Spending | null {
+    const { db } = this.deps;
+    const spending = addAgentUsage(db, agent.id, usage);
+    const turn = oldestOpenTurn(db, agent.id);
+    if (turn) addTurnUsage(db, agent.id, turn.id, usage);
+    const turnId = turn?.id ?? null;
+    insertUsage(db, { ...usage, agent_id: agent.id, turn_id: turnId, protocol: agent.protocol });
+    this.deps.bus.record(agent.id, "usage", { ...usage, turn_id: turnId });
+    return spending;
+  }
+
+  /** The turns still waiting for their answers, oldest first. */
+  openIds(agentId: string): string[] {
+    return openTurnIds(this.deps.db, agentId);
   }
 
   /** Every open turn ends: its agent's process is gone. */

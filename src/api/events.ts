@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { BUDGET_ACTIONS, BUDGET_STATES } from "../agents/budget.ts";
 import { literals, Nullable } from "./helpers.ts";
 import { AgentStatusSchema } from "./schemas.ts";
 
@@ -44,6 +45,19 @@ export const EVENT_DATA = {
       model: Type.Optional(Type.String()),
     },
     { description: "Tokens and cost of one model call, added to the turn and the agent." },
+  ),
+  budget: Type.Object(
+    {
+      state: literals(BUDGET_STATES),
+      previous: literals(BUDGET_STATES),
+      spent_micro_usd: Type.Integer(),
+      budget_micro_usd: Nullable(Type.Integer({ description: "null: no budget" })),
+      action: literals(BUDGET_ACTIONS),
+    },
+    {
+      description:
+        "The agent's spending reached 80 % of its budget (warning) or all of it (exhausted: prompts are refused, and the running turn finishes or, with action cancel, is cancelled), or a changed budget moved it back.",
+    },
   ),
   inference: Type.Object(
     {

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { BUDGET_ACTIONS, BUDGET_STATES } from "../agents/budget.ts";
 import {
   AGENT_MODES,
   AGENT_STATUSES,
@@ -18,6 +19,10 @@ export const AgentStatusSchema = literals(AGENT_STATUSES);
 export const AgentModeSchema = literals(AGENT_MODES);
 export const TurnStatusSchema = literals(TURN_STATUSES);
 export const PermissionsSchema = literals(PERMISSION_POLICIES);
+export const BudgetActionSchema = literals(BUDGET_ACTIONS);
+
+/** A budget in US dollars, as operators think of it; costs are reported in micro-USD. */
+const BudgetUsd = Type.Number({ minimum: 0, maximum: 1_000_000_000 });
 
 export const AgentSchema = Type.Object({
   id: Type.String(),
@@ -43,9 +48,15 @@ export const AgentSchema = Type.Object({
   exit_code: Nullable(Type.Integer()),
   cost_micro_usd: Nullable(Type.Integer()),
   cost_cents: Nullable(Type.Number()),
+  budget_usd: Nullable(Type.Number({ description: "null: no budget" })),
+  budget_action: BudgetActionSchema,
+  budget_state: literals(BUDGET_STATES),
   input_tokens: Type.Integer(),
   output_tokens: Type.Integer(),
-  turns: Type.Integer(),
+  turns: Type.Integer({ description: "completed turns" }),
+  turn_counts: Type.Record(TurnStatusSchema, Type.Integer(), {
+    description: "every turn, by status",
+  }),
   restarts: Type.Integer(),
   permissions: PermissionsSchema,
   session_id: Nullable(Type.String({ description: "the agent CLI's own conversation id" })),
@@ -68,6 +79,7 @@ export const TurnSchema = Type.Object({
   output_tokens: Type.Integer(),
   cost_micro_usd: Nullable(Type.Integer()),
   cost_cents: Nullable(Type.Number()),
+  model: Nullable(Type.String({ description: "the model of its last call that reported usage" })),
   created_at: Type.String(),
   started_at: Nullable(Type.String()),
   completed_at: Nullable(Type.String()),
@@ -98,6 +110,9 @@ export const CreateAgentBody = Type.Object(
     webhook: Type.Optional(Type.String()),
     turn_envelope: Type.Optional(Type.Boolean()),
     permissions: Type.Optional(PermissionsSchema),
+    /** US dollars the agent may spend; the daemon's --default-budget-usd when left out. */
+    budget_usd: Type.Optional(Nullable(BudgetUsd)),
+    budget_action: Type.Optional(BudgetActionSchema),
     /** False creates the agent without starting it (pending). */
     start: Type.Optional(Type.Boolean()),
   },
@@ -115,6 +130,9 @@ export const PatchAgentBody = Type.Object(
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
     webhook: Type.Optional(Nullable(Type.String())),
     permissions: Type.Optional(PermissionsSchema),
+    /** A new budget (null: none); raising it above what was spent lifts an exhausted one. */
+    budget_usd: Type.Optional(Nullable(BudgetUsd)),
+    budget_action: Type.Optional(BudgetActionSchema),
   },
   { additionalProperties: false },
 );

@@ -1,3 +1,5 @@
+import { formatUsd } from "../agents/budget.ts";
+import { TURN_STATUSES } from "../agents/status.ts";
 import type { AgentView } from "../api/schemas.ts";
 import { formatFields, formatTable, truncate } from "./table.ts";
 
@@ -9,7 +11,7 @@ export function agentTable(agents: readonly AgentView[]): string {
     agent.id,
     agent.status,
     agent.mode,
-    String(agent.turns),
+    String(turnTotal(agent)),
     formatCost(agent.cost_micro_usd),
     truncate(agent.title ?? agent.summary ?? "", DESCRIPTION_CHARS),
   ]);
@@ -33,9 +35,10 @@ export function agentFields(agent: AgentView): string {
     ["pid", orDash(agent.pid)],
     ["exit code", orDash(agent.exit_code)],
     ["error", orDash(agent.error)],
-    ["turns", String(agent.turns)],
+    ["turns", turnBreakdown(agent)],
     ["tokens", `${agent.input_tokens} in, ${agent.output_tokens} out`],
     ["cost", formatCost(agent.cost_micro_usd)],
+    ["budget", budgetLine(agent)],
     ["prompt", orDash(agent.prompt)],
     ["summary", orDash(agent.summary)],
     ["created", agent.created_at],
@@ -47,7 +50,50 @@ export function agentFields(agent: AgentView): string {
 
 /** US dollars to a hundredth of a cent; "-" when the cost is unknown, which is not zero. */
 export function formatCost(microUsd: number | null): string {
-  return microUsd === null ? "-" : `$${(microUsd / 1_000_000).toFixed(4)}`;
+  return microUsd === null ? "-" : formatUsd(microUsd);
+}
+
+/** How many stderr lines of a failed agent `show` prints. */
+const STDERR_LINES = 10;
+const STDERR_PREFIX = "[stderr] ";
+
+/**
+ * Why a failed agent failed, as far as its log says: its last stderr lines, and where to read
+ * more. A persistent agent's stderr goes to the journal, not the log.
+ */
+export function failureReport(agent: AgentView, logTail: string): string {
+  const stderr = logTail
+    .split("\n")
+    .filter((line) => line.startsWith(STDERR_PREFIX))
+    .map((line) => line.slice(STDERR_PREFIX.length))
+    .slice(-STDERR_LINES);
+  const lines = ["", `last stderr lines:`];
+  if (stderr.length > 0) lines.push(...stderr.map((line) => `  ${line}`));
+  else if (agent.mode === "persistent") {
+    lines.push(`  (in the journal: journalctl --user -u agentd-agent@${agent.name}.service)`);
+  } else lines.push("  (none)");
+  lines.push(`the whole log: agentd logs ${agent.id}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function turnTotal(agent: AgentView): number {
+  return Object.values(agent.turn_counts).reduce((sum, n) => sum + n, 0);
+}
+
+/** `5 (3 completed, 1 error, 1 running)`: every turn, and those of each status there are. */
+function turnBreakdown(agent: AgentView): string {
+  const parts = TURN_STATUSES.filter((status) => agent.turn_counts[status] > 0).map(
+    (status) => `${agent.turn_counts[status]} ${status}`,
+  );
+  const total = turnTotal(agent);
+  return parts.length === 0 ? "0" : `${total} (${parts.join(", ")})`;
+}
+
+function budgetLine(agent: AgentView): string {
+  if (agent.budget_usd === null) return "none";
+  const budget = formatUsd(Math.round(agent.budget_usd * 1_000_000));
+  const state = agent.budget_state === "ok" ? "" : `, ${agent.budget_state}`;
+  return `${budget} (at the budget: ${agent.budget_action} the running turn${state})`;
 }
 
 function orDash(value: string | number | null): string {

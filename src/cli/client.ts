@@ -1,6 +1,6 @@
-import { cliToken, resolveDaemonUrl } from "../config.ts";
+import { ConfigError, cliToken, resolveDaemonUrl } from "../config.ts";
 import { errorMessage } from "../errors.ts";
-import type { FlagSpecs, FlagValues } from "./args.ts";
+import { type FlagSpecs, type FlagValues, UsageError } from "./args.ts";
 import { CommandFailure } from "./command.ts";
 
 /** The flag every command that talks to the daemon accepts. */
@@ -30,7 +30,7 @@ export interface RequestOptions {
 /**
  * The CLI's only way to the daemon. `request` hands back the raw Response so streaming
  * endpoints (logs, events) can be read as they arrive; failures become CommandFailures
- * carrying the server's own message.
+ * carrying the server's own message, or agentd's words for what went wrong on the way.
  */
 export class DaemonClient {
   constructor(
@@ -53,15 +53,40 @@ export class DaemonClient {
       });
     } catch (error) {
       throw new CommandFailure(
-        `cannot reach the agentd daemon at ${this.url} (${connectionProblem(error)}); is it running? Set --url or AGENTD_URL to point elsewhere`,
+        `cannot talk to the agentd daemon at ${this.url}: ${describeHttpFailure(error)}; is it running, and is that its address? Set --url or AGENTD_URL to point elsewhere`,
       );
     }
-    if (!response.ok) throw new CommandFailure(await failureMessage(response));
+    if (!response.ok) throw new DaemonRefusal(response.status, await failureMessage(response));
     return response;
   }
 
   async json<T>(method: string, path: string, options?: RequestOptions): Promise<T> {
-    return (await this.request(method, path, options)).json() as Promise<T>;
+    const response = await this.request(method, path, options);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new CommandFailure(
+        `the answer of the agentd daemon at ${this.url} broke off: ${describeHttpFailure(error)}`,
+      );
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CommandFailure(
+        `the daemon at ${this.url} answered ${method} ${path} with something that is not JSON; is it an agentd daemon?`,
+      );
+    }
+  }
+
+  /** Like `json`, but null when the daemon answers 404. */
+  async jsonOrNull<T>(method: string, path: string, options?: RequestOptions): Promise<T | null> {
+    try {
+      return await this.json<T>(method, path, options);
+    } catch (error) {
+      if (error instanceof DaemonRefusal && error.status === 404) return null;
+      throw error;
+    }
   }
 
   private address(path: string, query: Query = {}): string {
@@ -74,14 +99,56 @@ export class DaemonClient {
   }
 }
 
-export function clientFrom(flags: FlagValues<typeof URL_FLAG>): DaemonClient {
-  return new DaemonClient(resolveDaemonUrl(flags.url), cliToken());
+/** The daemon answered, with an error status; the message is the server's own. */
+export class DaemonRefusal extends CommandFailure {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-/** Bun's connection errors carry a terse code (ECONNREFUSED) beside a chatty message. */
-function connectionProblem(error: unknown): string {
-  const code = typeof error === "object" && error !== null && "code" in error ? error.code : null;
-  return typeof code === "string" ? code : errorMessage(error);
+export function clientFrom(flags: FlagValues<typeof URL_FLAG>): DaemonClient {
+  let url: string;
+  try {
+    url = resolveDaemonUrl(flags.url);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  return new DaemonClient(url, cliToken());
+}
+
+/** What went wrong on the way to the daemon or back, by the error's code, in agentd's words. */
+const HTTP_FAILURES: Record<string, string> = {
+  ECONNREFUSED: "nothing accepts connections there (connection refused)",
+  ECONNRESET: "the connection was closed before the answer was complete",
+  ConnectionClosed: "the connection was closed before the answer was complete",
+  ENOTFOUND: "there is no such host",
+  EAI_AGAIN: "the host name could not be looked up",
+  ETIMEDOUT: "the connection timed out",
+  EHOSTUNREACH: "the host cannot be reached",
+  ENETUNREACH: "the network cannot be reached",
+  ERR_INVALID_URL: "that is not a valid URL",
+  TimeoutError: "no answer came in time",
+  AbortError: "the request was given up",
+};
+
+/**
+ * Bun's fetch errors, without Bun's own advice ("pass `verbose: true` …"): a sentence for the
+ * codes agentd knows, the code for others.
+ */
+export function describeHttpFailure(error: unknown): string {
+  const fields = typeof error === "object" && error !== null ? error : {};
+  const code = "code" in fields && typeof fields.code === "string" ? fields.code : null;
+  const name = "name" in fields && typeof fields.name === "string" ? fields.name : null;
+  const known = HTTP_FAILURES[code ?? ""] ?? HTTP_FAILURES[name ?? ""];
+  if (known !== undefined) return known;
+  if (code !== null) return `the connection failed (${code})`;
+  return errorMessage(error)
+    .replace(/\s*For more information, pass `verbose: true`.*$/s, "")
+    .replace(/^fetch\(\) /, "");
 }
 
 /** The server's `{error: {message}}` when it sent one, else the bare HTTP status. */

@@ -9,6 +9,8 @@ export interface Command<S extends FlagSpecs = FlagSpecs> {
   /** Longer help shown by `agentd help NAME`, after the synopsis. */
   description?: string;
   flags: S;
+  /** Its first argument is an agent (an id, a name or an id's start): shell completion offers ids. */
+  takesAgent?: boolean;
   /**
    * The command gets its argv unparsed in `rest`: for commands that other programs launch
    * with flags of their choosing, where an unknown flag must not be a usage error.

@@ -3,6 +3,7 @@ import {
   lsCommand,
   restartCommand,
   rmCommand,
+  setCommand,
   showCommand,
   spawnCommand,
   startCommand,
@@ -10,13 +11,21 @@ import {
 } from "./agents.ts";
 import { type ParsedArgs, parseArgs, UsageError } from "./args.ts";
 import { type Command, CommandFailure, commandUsage, generalUsage } from "./command.ts";
+import { completionCommand } from "./completion.ts";
+import { costCommand } from "./cost.ts";
 import { daemonCommand } from "./daemon.ts";
 import { echoAgentCommand } from "./echo-agent.ts";
 import { eventsCommand } from "./events.ts";
 import { importLegacyCommand } from "./import-legacy.ts";
 import { installCommand, uninstallCommand } from "./install.ts";
 import { templateCommand } from "./template.ts";
-import { attachCommand, sendCommand } from "./turns.ts";
+import {
+  attachCommand,
+  cancelCommand,
+  messagesCommand,
+  sendCommand,
+  turnsCommand,
+} from "./turns.ts";
 import { versionCommand } from "./version.ts";
 import { gcCommand, workspacesCommand } from "./workspaces.ts";
 
@@ -27,12 +36,17 @@ const COMMANDS: readonly Command[] = [
   showCommand,
   sendCommand,
   attachCommand,
+  cancelCommand,
+  turnsCommand,
+  messagesCommand,
+  setCommand,
   startCommand,
   stopCommand,
   restartCommand,
   rmCommand,
   logsCommand,
   eventsCommand,
+  costCommand,
   workspacesCommand,
   gcCommand,
   echoAgentCommand,
@@ -41,6 +55,7 @@ const COMMANDS: readonly Command[] = [
   uninstallCommand,
   templateCommand,
   importLegacyCommand,
+  completionCommand(() => COMMANDS),
 ];
 
 function findCommand(name: string): Command | undefined {
@@ -50,9 +65,12 @@ function findCommand(name: string): Command | undefined {
 /** Runs one command line; returns the process exit code (1 for a failure, 2 for a usage error). */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    return help(rest[0]);
+  if (name === undefined) {
+    // Nothing asked is a usage error: scripts that lost their arguments should not pass.
+    process.stderr.write(generalUsage(COMMANDS));
+    return 2;
   }
+  if (name === "help" || name === "--help" || name === "-h") return help(rest[0]);
   if (name === "--version")
     return versionCommand.run({ flags: {}, positionals: [], rest: [], help: false });
   const command = findCommand(name);

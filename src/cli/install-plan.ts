@@ -47,11 +47,12 @@ export interface Account {
 }
 
 /** The settings that are paths, by where the resolved config keeps them. */
-const PATH_SETTINGS: Partial<Record<SettingName, (config: Config) => string>> = {
+const PATH_SETTINGS: Partial<Record<SettingName, (config: Config) => string | undefined>> = {
   db: (config) => config.dbPath,
   logRoot: (config) => config.logRoot,
   workspace: (config) => config.workspaceRoot,
   stateDir: (config) => config.stateDir,
+  prices: (config) => config.pricesFile ?? undefined,
 };
 
 /** Decide the unit, and check everything that can be checked, without changing anything. */
@@ -67,6 +68,11 @@ export function planInstall(options: InstallOptions): InstallPlan {
   if (options.settings.token !== undefined) {
     throw new UsageError(
       "a token on the command line would be readable in the unit file and in ps; write it to an owner-only file (chmod 600) and give --token-file FILE",
+    );
+  }
+  if (options.settings.metricsToken !== undefined) {
+    throw new UsageError(
+      "a metrics token on the command line would be readable in the unit file and in ps; put AGENTD_METRICS_TOKEN=… in the service's owner-only environment file instead",
     );
   }
   if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) {
@@ -128,6 +134,12 @@ function settingsFromEnvironment(flags: SettingFlags, notes: string[]): SettingF
       }
       continue;
     }
+    if (name === "metricsToken") {
+      notes.push(
+        "AGENTD_METRICS_TOKEN is set here, but a token never goes into a unit: put it in the service's environment file",
+      );
+      continue;
+    }
     carried[name] = value;
     notes.push(`${setting.env} from this environment is carried over as --${setting.flag}`);
   }
@@ -146,7 +158,7 @@ function daemonArgs(
     (typeof SETTINGS)[SettingName],
   ][]) {
     // The token file is the unit's to hand over (a credential in system mode).
-    if (name === "token" || name === "tokenFile") continue;
+    if (name === "token" || name === "tokenFile" || name === "metricsToken") continue;
     // Spelled out so the service finds the same state whatever its environment holds.
     const value = PATH_SETTINGS[name]?.(daemon) ?? settings[name];
     if (value !== undefined) args.push(`--${setting.flag}`, value);

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { errorMessage } from "../errors.ts";
+import { describeHttpFailure } from "./client.ts";
 import { CommandFailure } from "./command.ts";
 
 /** Reading a streamed answer (a followed log, an event stream) and printing it as it arrives. */
@@ -10,7 +10,7 @@ export async function* bodyChunks(response: Response): AsyncGenerator<Uint8Array
   try {
     for await (const chunk of response.body) yield chunk;
   } catch (error) {
-    throw new CommandFailure(`the stream from the daemon broke off (${errorMessage(error)})`);
+    throw new CommandFailure(`the stream from the daemon broke off: ${describeHttpFailure(error)}`);
   }
 }
 

@@ -7,6 +7,14 @@ import { EventSubscription, type SubscriptionOptions } from "./subscription.ts";
 
 export type EventListener = (event: StoredEvent) => void;
 
+/** Part of the daemon itself that follows every event (metrics); not an event stream. */
+export interface EventObserver {
+  /** An event, once its transaction has committed. */
+  event(event: StoredEvent): void;
+  /** The agent was removed, with its events. */
+  forget(agentId: string): void;
+}
+
 const PRUNE_EVERY = 100;
 const PRUNE_BATCH = 500;
 
@@ -17,6 +25,7 @@ const PRUNE_BATCH = 500;
  */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
+  private readonly observers: EventObserver[] = [];
   private readonly sincePrune = new Map<string, number>();
   private readonly pruning = new Set<string>();
 
@@ -46,15 +55,22 @@ export class EventBus {
     return () => this.listeners.delete(listener);
   }
 
+  observe(observer: EventObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Event streams open now (observers are not counted). */
   get subscriberCount(): number {
     return this.listeners.size;
   }
 
   forget(agentId: string): void {
     this.sincePrune.delete(agentId);
+    for (const observer of this.observers) observer.forget(agentId);
   }
 
   private publish(event: StoredEvent): void {
+    for (const observer of this.observers) observer.event(event);
     for (const listener of this.listeners) {
       try {
         listener(event);

@@ -13,6 +13,7 @@ import {
   TurnSchema,
 } from "../api/schemas.ts";
 import { followFile, tailOffset } from "../logs/follow.ts";
+import type { AgentRecord } from "../store/agents.ts";
 import type { AppContext } from "./context.ts";
 import { isOn, QueryFlag } from "./query.ts";
 import { agentView, turnView } from "./views.ts";
@@ -33,13 +34,14 @@ function forced(query: { force?: string | undefined }) {
 
 export function agentRoutes(ctx: AppContext) {
   const agents = ctx.agents;
+  const view = (agent: AgentRecord) => agentView(agent, agents.turnCounts(agent.id));
   return new Elysia({ prefix: "/agents", tags: ["agents"] })
     .post(
       "/",
       async ({ body, query, set }) => {
         const agent = await agents.create(body, forced(query));
         set.status = 201;
-        return agentView(agent);
+        return view(agent);
       },
       {
         body: CreateAgentBody,
@@ -48,15 +50,22 @@ export function agentRoutes(ctx: AppContext) {
         detail: { summary: "Create and start an agent" },
       },
     )
-    .get("/", ({ query }) => agents.list(query).map(agentView), {
-      query: t.Object({
-        status: t.Optional(AgentStatusSchema),
-        mode: t.Optional(AgentModeSchema),
-      }),
-      response: t.Array(AgentSchema),
-      detail: { summary: "List agents" },
-    })
-    .get("/:id", ({ params }) => agentView(agents.get(params.id)), {
+    .get(
+      "/",
+      ({ query }) => {
+        const turnCounts = agents.allTurnCounts();
+        return agents.list(query).map((agent) => agentView(agent, turnCounts(agent.id)));
+      },
+      {
+        query: t.Object({
+          status: t.Optional(AgentStatusSchema),
+          mode: t.Optional(AgentModeSchema),
+        }),
+        response: t.Array(AgentSchema),
+        detail: { summary: "List agents" },
+      },
+    )
+    .get("/:id", ({ params }) => view(agents.get(params.id)), {
       params: IdParams,
       response: AgentSchema,
       detail: { summary: "One agent" },
@@ -65,7 +74,7 @@ export function agentRoutes(ctx: AppContext) {
       "/:id",
       async ({ params, body, query }) => {
         const result = await agents.patch(params.id, body, forced(query));
-        return { agent: agentView(result.agent), restart_required: result.restart_required };
+        return { agent: view(result.agent), restart_required: result.restart_required };
       },
       {
         params: IdParams,
@@ -86,7 +95,7 @@ export function agentRoutes(ctx: AppContext) {
     })
     .post(
       "/:id/start",
-      async ({ params, query }) => agentView(await agents.start(params.id, forced(query))),
+      async ({ params, query }) => view(await agents.start(params.id, forced(query))),
       {
         params: IdParams,
         query: ForceQuery,
@@ -96,7 +105,7 @@ export function agentRoutes(ctx: AppContext) {
     )
     .post(
       "/:id/stop",
-      async ({ params, query }) => agentView(await agents.stop(params.id, query.grace_ms)),
+      async ({ params, query }) => view(await agents.stop(params.id, query.grace_ms)),
       {
         params: IdParams,
         query: GraceQuery,
@@ -107,7 +116,7 @@ export function agentRoutes(ctx: AppContext) {
     .post(
       "/:id/restart",
       async ({ params, query }) =>
-        agentView(await agents.restart(params.id, query.grace_ms, forced(query))),
+        view(await agents.restart(params.id, query.grace_ms, forced(query))),
       {
         params: IdParams,
         query: t.Object({ grace_ms: GraceMs, force: Force }),

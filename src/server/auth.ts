@@ -5,15 +5,33 @@ import { UnauthorizedError } from "../errors.ts";
 /** Paths anyone may read: liveness must work for probes that hold no token. */
 const OPEN_PATHS = new Set(["/health"]);
 
-/** When a token is configured, every other request must carry `Authorization: Bearer <token>`. */
-export function bearerAuth(token: string | null) {
-  const expected = token === null ? null : Buffer.from(token);
+const METRICS_PATH = "/metrics";
+
+/**
+ * When a token is configured, every other request must carry `Authorization: Bearer <token>`.
+ * `/metrics` also takes the metrics token, which reads nothing else; once that is set,
+ * `/metrics` needs one of the two even when the API itself needs none.
+ */
+export function bearerAuth(token: string | null, metricsToken: string | null = null) {
+  const main = token === null ? [] : [Buffer.from(token)];
+  const forMetrics = metricsToken === null ? main : [...main, Buffer.from(metricsToken)];
   return new Elysia({ name: "agentd.auth" }).onRequest(({ request }) => {
-    if (expected === null || OPEN_PATHS.has(new URL(request.url).pathname)) return;
+    const path = new URL(request.url).pathname;
+    if (OPEN_PATHS.has(path)) return;
+    const accepted = path === METRICS_PATH ? forMetrics : main;
+    if (accepted.length === 0) return;
     const header = request.headers.get("authorization") ?? "";
     const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new UnauthorizedError("missing or wrong bearer token (set AGENTD_TOKEN)");
+    if (!accepted.some((expected) => matches(given, expected))) {
+      throw new UnauthorizedError(
+        path === METRICS_PATH && metricsToken !== null
+          ? "missing or wrong bearer token (the metrics token or AGENTD_TOKEN)"
+          : "missing or wrong bearer token (set AGENTD_TOKEN)",
+      );
     }
   });
+}
+
+function matches(given: Buffer, expected: Buffer): boolean {
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -18,33 +18,38 @@ export function errorResponse(status: number, code: string, message: string, det
 /** The one place where every failure becomes `{error: {code, message}}`; never a stack trace. */
 export const errorMapping = new Elysia({ name: "agentd.errors" }).onError(
   { as: "global" },
-  ({ code, error, request }) => {
-    if (error instanceof AgentdError) {
-      return errorResponse(error.status, error.code, error.message, error.details);
-    }
-    switch (code) {
-      case "VALIDATION":
-        return errorResponse(422, "validation_failed", describeValidation(error));
-      case "PARSE":
-        return errorResponse(400, "malformed_body", "request body is not valid JSON");
-      case "NOT_FOUND":
-        return errorResponse(
-          404,
-          "not_found",
-          `no route for ${request.method} ${new URL(request.url).pathname}`,
-        );
-      case "INVALID_COOKIE_SIGNATURE":
-      case "INVALID_FILE_TYPE":
-        return errorResponse(400, "bad_request", error.message);
-      default: {
-        const status = statusOf(error);
-        if (status !== null && status >= 400 && status < 500) {
-          return errorResponse(status, "bad_request", messageOf(error));
-        }
-        log.error(`${request.method} ${request.url} failed: ${messageOf(error)}`);
-        return errorResponse(500, "internal", "internal error; see the daemon log");
+  ({ code, error, request, set }) => {
+    const response = ((): Response => {
+      if (error instanceof AgentdError) {
+        return errorResponse(error.status, error.code, error.message, error.details);
       }
-    }
+      switch (code) {
+        case "VALIDATION":
+          return errorResponse(422, "validation_failed", describeValidation(error));
+        case "PARSE":
+          return errorResponse(400, "malformed_body", "request body is not valid JSON");
+        case "NOT_FOUND":
+          return errorResponse(
+            404,
+            "not_found",
+            `no route for ${request.method} ${new URL(request.url).pathname}`,
+          );
+        case "INVALID_COOKIE_SIGNATURE":
+        case "INVALID_FILE_TYPE":
+          return errorResponse(400, "bad_request", error.message);
+        default: {
+          const status = statusOf(error);
+          if (status !== null && status >= 400 && status < 500) {
+            return errorResponse(status, "bad_request", messageOf(error));
+          }
+          log.error(`${request.method} ${request.url} failed: ${messageOf(error)}`);
+          return errorResponse(500, "internal", "internal error; see the daemon log");
+        }
+      }
+    })();
+    // The status answered, for what runs after the response (the HTTP metrics).
+    set.status = response.status;
+    return response;
   },
 );
 

@@ -1,13 +1,19 @@
+import { microToUsd } from "../agents/budget.ts";
 import { centsOf } from "../agents/cost.ts";
 import type { AgentView, TurnView } from "../api/schemas.ts";
 import type { AgentRecord } from "../store/agents.ts";
-import type { TurnRecord } from "../store/turns.ts";
+import type { TurnCounts, TurnRecord } from "../store/turns.ts";
 
 /** Records as the API shows them: internal fields left out, cents derived. */
 
-export function agentView(agent: AgentRecord): AgentView {
-  const { events_offset: _offset, ...visible } = agent;
-  return { ...visible, cost_cents: centsOf(agent.cost_micro_usd) };
+export function agentView(agent: AgentRecord, turnCounts: TurnCounts): AgentView {
+  const { events_offset: _offset, budget_micro_usd: budget, ...visible } = agent;
+  return {
+    ...visible,
+    cost_cents: centsOf(agent.cost_micro_usd),
+    budget_usd: budget === null ? null : microToUsd(budget),
+    turn_counts: turnCounts,
+  };
 }
 
 export function turnView(turn: TurnRecord): TurnView {

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
+import type { BudgetAction, BudgetState } from "../agents/budget.ts";
 import type { AgentMode, AgentStatus, PermissionPolicy } from "../agents/status.ts";
-import { ADD_USAGE_SET, run, type Usage, usageParams } from "./sql.ts";
+import { ADD_USAGE_SET, type Params, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
 export interface AgentRecord {
@@ -26,6 +27,11 @@ export interface AgentRecord {
   error: string | null;
   exit_code: number | null;
   cost_micro_usd: number | null;
+  /** What the agent may spend; null: no limit. */
+  budget_micro_usd: number | null;
+  budget_action: BudgetAction;
+  /** The budget state last announced (a `budget` event), so each is announced once. */
+  budget_state: BudgetState;
   input_tokens: number;
   output_tokens: number;
   turns: number;
@@ -59,7 +65,9 @@ export type NewAgent = Pick<
   | "turn_envelope"
   | "prompt"
   | "permissions"
->;
+> &
+  /** No budget and `finish` unless given. */
+  Partial<Pick<AgentRecord, "budget_micro_usd" | "budget_action">>;
 
 type Row = Omit<AgentRecord, "command" | "extra_args" | "env" | "turn_envelope"> & {
   command: string | null;
@@ -158,13 +166,20 @@ export function updateAgent(db: Database, id: string, patch: AgentPatch): AgentR
   return getAgent(db, id);
 }
 
-/** Add usage in one statement, so concurrent updates never lose an increment. */
-export function addAgentUsage(db: Database, id: string, usage: Usage): void {
-  run(db, `UPDATE agents SET ${ADD_USAGE_SET}, updated_at = $now WHERE id = $id`, {
-    id,
-    now: nowIso(),
-    ...usageParams(usage),
-  });
+/** An agent's spending after a usage, with its budget. */
+export type Spending = Pick<AgentRecord, "cost_micro_usd" | "budget_micro_usd" | "budget_state">;
+
+/**
+ * Add usage in one statement, so concurrent updates never lose an increment; the new total
+ * comes back with the budget, so checking it costs no query of its own.
+ */
+export function addAgentUsage(db: Database, id: string, usage: Usage): Spending | null {
+  return db
+    .query<Spending, [Params]>(
+      `UPDATE agents SET ${ADD_USAGE_SET}, updated_at = $now WHERE id = $id
+       RETURNING cost_micro_usd, budget_micro_usd, budget_state`,
+    )
+    .get({ id, now: nowIso(), ...usageParams(usage) });
 }
 
 export function incrementAgentTurns(db: Database, id: string): void {
@@ -181,6 +196,17 @@ export function countAgentsByStatus(db: Database): Partial<Record<AgentStatus, n
     )
     .all();
   return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+}
+
+/** How many agents there are of each status and mode. */
+export function countAgentsByStatusAndMode(
+  db: Database,
+): { status: AgentStatus; mode: AgentMode; n: number }[] {
+  return db
+    .query<{ status: AgentStatus; mode: AgentMode; n: number }, []>(
+      "SELECT status, mode, count(*) AS n FROM agents GROUP BY status, mode",
+    )
+    .all();
 }
 
 export function deleteAgent(db: Database, id: string): boolean {

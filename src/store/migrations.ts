@@ -137,4 +137,46 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE agents ADD COLUMN permissions TEXT NOT NULL DEFAULT 'ask-denied'
     CHECK (permissions IN ('ask-denied', 'allow-all', 'read-only'));
   `,
+  // Cost you can budget. Every model call's usage becomes a row of its own (a ledger: it keeps
+  // the model, the protocol and the time, and outlives the agent, so totals over a week do not
+  // shrink when agents are removed); turns keep the model of their last call; agents get a
+  // budget, what to do when it runs out, and the budget state last announced. Usage already
+  // recorded on turns is carried into the ledger under its agent's model.
+  `
+  CREATE TABLE usage (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    turn_id TEXT,
+    protocol TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost_micro_usd INTEGER,
+    created_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX usage_by_time ON usage (created_at);
+  INSERT INTO usage (agent_id, turn_id, protocol, model, input_tokens, output_tokens,
+                     cost_micro_usd, created_at)
+    SELECT turns.agent_id, turns.id, agents.protocol, agents.model, turns.input_tokens,
+           turns.output_tokens, turns.cost_micro_usd,
+           coalesce(turns.completed_at, turns.started_at, turns.created_at)
+    FROM turns JOIN agents ON agents.id = turns.agent_id
+    WHERE turns.input_tokens > 0 OR turns.output_tokens > 0 OR turns.cost_micro_usd IS NOT NULL
+    ORDER BY turns.created_at;
+
+  ALTER TABLE turns ADD COLUMN model TEXT;
+  CREATE INDEX turns_by_status ON turns (agent_id, status);
+
+  ALTER TABLE agents ADD COLUMN budget_micro_usd INTEGER;
+  ALTER TABLE agents ADD COLUMN budget_action TEXT NOT NULL DEFAULT 'finish'
+    CHECK (budget_action IN ('finish', 'cancel'));
+  ALTER TABLE agents ADD COLUMN budget_state TEXT NOT NULL DEFAULT 'ok'
+    CHECK (budget_state IN ('ok', 'warning', 'exhausted'));
+
+  CREATE TABLE prices (
+    model TEXT PRIMARY KEY,
+    input_usd_per_mtok REAL NOT NULL CHECK (input_usd_per_mtok >= 0),
+    output_usd_per_mtok REAL NOT NULL CHECK (output_usd_per_mtok >= 0)
+  ) STRICT;
+  `,
 ];

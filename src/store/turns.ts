@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { isOpenTurnStatus, type TurnStatus } from "../agents/status.ts";
+import { isOpenTurnStatus, TURN_STATUSES, type TurnStatus } from "../agents/status.ts";
 import { ADD_USAGE_SET, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
@@ -20,6 +20,8 @@ export interface TurnRecord {
   input_tokens: number;
   output_tokens: number;
   cost_micro_usd: number | null;
+  /** The model of the turn's last model call, when one reported usage. */
+  model: string | null;
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
@@ -129,12 +131,53 @@ export function updateTurn(db: Database, agentId: string, turnId: string, patch:
   );
 }
 
-export function addTurnUsage(db: Database, agentId: string, turnId: string, usage: Usage): void {
-  run(db, `UPDATE turns SET ${ADD_USAGE_SET} WHERE agent_id = $agent AND id = $turn`, {
-    agent: agentId,
-    turn: turnId,
-    ...usageParams(usage),
-  });
+export function addTurnUsage(
+  db: Database,
+  agentId: string,
+  turnId: string,
+  usage: Usage & { model: string },
+): void {
+  run(
+    db,
+    `UPDATE turns SET ${ADD_USAGE_SET}, model = $model WHERE agent_id = $agent AND id = $turn`,
+    { agent: agentId, turn: turnId, model: usage.model, ...usageParams(usage) },
+  );
+}
+
+export type TurnCounts = Record<TurnStatus, number>;
+
+export function noTurns(): TurnCounts {
+  return Object.fromEntries(TURN_STATUSES.map((status) => [status, 0])) as TurnCounts;
+}
+
+/** Each agent's turns by status (only the given agent's, when one is given). */
+export function countTurnsByStatus(db: Database, agentId?: string): Map<string, TurnCounts> {
+  type Row = { agent_id: string; status: TurnStatus; n: number };
+  const rows =
+    agentId === undefined
+      ? db.query<Row, []>("SELECT agent_id, status, count(*) AS n FROM turns GROUP BY 1, 2").all()
+      : db
+          .query<Row, [string]>(
+            "SELECT agent_id, status, count(*) AS n FROM turns WHERE agent_id = ? GROUP BY 1, 2",
+          )
+          .all(agentId);
+  const counts = new Map<string, TurnCounts>();
+  for (const row of rows) {
+    const agent = counts.get(row.agent_id) ?? noTurns();
+    agent[row.status] = row.n;
+    counts.set(row.agent_id, agent);
+  }
+  return counts;
+}
+
+/** The ids of an agent's turns still waiting for their answers, oldest first. */
+export function openTurnIds(db: Database, agentId: string): string[] {
+  return db
+    .query<{ id: string }, [string]>(
+      "SELECT id FROM turns WHERE agent_id = ? AND status IN ('queued', 'running') ORDER BY position",
+    )
+    .all(agentId)
+    .map((row) => row.id);
 }
 
 /** Close every open turn of an agent, e.g. when its process is gone. */
@@ -144,12 +187,7 @@ export function closeOpenTurns(
   status: TurnStatus,
   error: string,
 ): string[] {
-  const open = db
-    .query<{ id: string }, [string]>(
-      "SELECT id FROM turns WHERE agent_id = ? AND status IN ('queued', 'running') ORDER BY position",
-    )
-    .all(agentId)
-    .map((row) => row.id);
+  const open = openTurnIds(db, agentId);
   run(
     db,
     `UPDATE turns SET status = $status, error = $error, completed_at = $now

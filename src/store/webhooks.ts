@@ -79,3 +79,14 @@ export function pruneFinishedDeliveries(db: Database, beforeIso: string): number
     { before: beforeIso },
   ).changes;
 }
+
+/** Deliveries still to be made (or retried). */
+export function countPendingDeliveries(db: Database): number {
+  return (
+    db
+      .query<{ n: number }, []>(
+        "SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'",
+      )
+      .get()?.n ?? 0
+  );
+}

@@ -13,7 +13,15 @@ import {
   pruneFinishedDeliveries,
 } from "../store/webhooks.ts";
 
-export const WEBHOOK_EVENTS = ["idle", "error", "stopped", "completed", "failed"] as const;
+export const WEBHOOK_EVENTS = [
+  "idle",
+  "error",
+  "stopped",
+  "completed",
+  "failed",
+  "budget_warning",
+  "budget_exhausted",
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export interface WebhookPayload {
@@ -24,13 +32,20 @@ export interface WebhookPayload {
   cost_micro_usd: number | null;
   cost_cents: number | null;
   error: string | null;
+  /** Budget events only: the budget the cost is measured against. */
+  budget_micro_usd?: number | null;
   timestamp: string;
   delivery_id: string;
 }
 
+/** How one delivery attempt ended: delivered, failed to be tried again, or failed for good. */
+export type DeliveryOutcome = "delivered" | "retrying" | "failed";
+
 export interface OutboxOptions {
   secret: string | null;
   retryBaseMs: number;
+  /** Told how each attempt ended (metrics). */
+  onAttempt?: (outcome: DeliveryOutcome) => void;
   maxAttempts?: number;
   timeoutMs?: number;
 }
@@ -101,6 +116,9 @@ export class WebhookOutbox {
       cost_micro_usd: agent.cost_micro_usd,
       cost_cents: centsOf(agent.cost_micro_usd),
       error,
+      ...(event === "budget_warning" || event === "budget_exhausted"
+        ? { budget_micro_usd: agent.budget_micro_usd }
+        : {}),
     });
   }
 
@@ -193,6 +211,7 @@ export class WebhookOutbox {
       if (this.stopped) return;
       if (response.status >= 200 && response.status < 300) {
         markDelivered(this.db, delivery.id);
+        this.options.onAttempt?.("delivered");
         return;
       }
       failure = `HTTP ${response.status}`;
@@ -207,6 +226,7 @@ export class WebhookOutbox {
         ? null
         : Date.now() + retryDelayMs(attempts, this.options.retryBaseMs);
     markAttemptFailed(this.db, delivery.id, failure, retryAt);
+    this.options.onAttempt?.(retryAt === null ? "failed" : "retrying");
     const what = `webhook ${delivery.event} for ${delivery.agent_id} to ${delivery.url}`;
     if (retryAt === null)
       log.warn(`${what} failed for good after ${attempts} attempts: ${failure}`);

@@ -5,7 +5,7 @@ import type { AgentView as AgentJson } from "../../src/api/schemas.ts";
 import { REPO_ROOT, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { type CliOptions, runCli } from "./run-cli.ts";
+import { type CliOptions, NO_AGENT, runCli } from "./run-cli.ts";
 
 // Real processes on a loaded machine: Bun's 5 s default is too short.
 setDefaultTimeout(60_000);
@@ -183,7 +183,7 @@ describe("a session through the CLI", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`^id: +${id}$`, "m"));
     expect(stdout).toMatch(/^status: +idle$/m);
-    expect(stdout).toMatch(/^turns: +3$/m);
+    expect(stdout).toMatch(/^turns: +3 \(3 completed\)$/m);
     expect(stdout).toMatch(/^cost: +\$0\.0450$/m);
     expect(stdout).toMatch(/^summary: +echo: third$/m);
   });
@@ -240,7 +240,7 @@ describe("failures", () => {
       const { stdout, stderr, code } = await agentd(args);
       expect(code).toBe(1);
       expect(stdout).toBe("");
-      expect(stderr).toBe('agentd: no agent "nope"\n');
+      expect(stderr).toBe(NO_AGENT);
     }
   });
 
@@ -248,7 +248,7 @@ describe("failures", () => {
     const url = "http://127.0.0.1:1";
     const { stderr, code } = await runCli(["ls"], { env: { AGENTD_URL: url } });
     expect(code).toBe(1);
-    expect(stderr).toStartWith(`agentd: cannot reach the agentd daemon at ${url} `);
+    expect(stderr).toStartWith(`agentd: cannot talk to the agentd daemon at ${url}: `);
   });
 
   test("--url beats AGENTD_URL", async () => {

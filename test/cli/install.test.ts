@@ -331,6 +331,22 @@ describe("agentd install --dry-run", () => {
     expect(dry.stderr).toContain("the service requires none unless you give --token-file FILE");
   });
 
+  test("never writes the metrics token, refusing it as a flag; a price file is spelled out absolute", async () => {
+    const flag = await dryRun(["--user", "--metrics-token", "scrape"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("AGENTD_METRICS_TOKEN");
+    const fromEnv = await dryRun(["--user", "--prices", "prices.json"], {
+      AGENTD_METRICS_TOKEN: "scrape-secret",
+      AGENTD_DEFAULT_BUDGET_USD: "5",
+    });
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stdout).not.toContain("scrape-secret");
+    expect(fromEnv.stderr).toContain("AGENTD_METRICS_TOKEN is set here");
+    const line = execStart(fromEnv.stdout);
+    expect(line).toContain(`"--prices" "${join(dir, "prices.json")}"`);
+    expect(line).toContain('"--default-budget-usd" "5"');
+  });
+
   test("refuses flags that do not fit the mode, and an account that does not exist", async () => {
     const both = await dryRun(["--user", "--system"]);
     expect(both.code).toBe(2);

@@ -59,3 +59,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
     },
   };
 }
+
+/** What the CLI says about an agent that no id, name or id prefix names ("nope"). */
+export const NO_AGENT =
+  'agentd: no agent has the id or name "nope", nor an id starting with it; `agentd ls` lists them\n';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { ask, spawnFake, waitForStatus } from "../helpers/agents.ts";
 import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { runCli, startCli } from "./run-cli.ts";
+import { NO_AGENT, runCli, startCli } from "./run-cli.ts";
 
 // Real processes on a loaded machine: Bun's 5 s default is too short.
 setDefaultTimeout(60_000);
@@ -116,6 +116,6 @@ describe("agentd events", () => {
 
   test("an unknown agent prints the server's 404 message and exits 1", async () => {
     const { stderr, code } = await agentd(["events", "nope"]);
-    expect({ stderr, code }).toEqual({ stderr: 'agentd: no agent "nope"\n', code: 1 });
+    expect({ stderr, code }).toEqual({ stderr: NO_AGENT, code: 1 });
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnFake } from "../helpers/agents.ts";
 import { startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
-import { runCli } from "./run-cli.ts";
+import { NO_AGENT, runCli } from "./run-cli.ts";
 
 // Real processes on a loaded machine: Bun's 5 s default is too short.
 setDefaultTimeout(60_000);
@@ -103,7 +103,7 @@ describe("agentd attach", () => {
     expect(noTurn.code).toBe(1);
     expect(noTurn.stderr).toBe(`agentd: agent ${id} has no turn "no-such-turn"\n`);
     const noAgent = await agentd(["attach", "nope", "no-such-turn"]);
-    expect(noAgent).toEqual({ stdout: "", stderr: 'agentd: no agent "nope"\n', code: 1 });
+    expect(noAgent).toEqual({ stdout: "", stderr: NO_AGENT, code: 1 });
   });
 });
 
@@ -116,7 +116,7 @@ describe("usage errors (exit 2)", () => {
         '--timeout must be a number of seconds, got "soon"',
       ],
       [["attach", id, "t", "--timeout", "-1"], '--timeout must be a number of seconds, got "-1"'],
-      [["attach", id], "expected an agent ID and a TURN id"],
+      [["attach", id], "expected an AGENT and a TURN id"],
     ];
     for (const [args, message] of cases) {
       const { stderr, code } = await agentd(args);

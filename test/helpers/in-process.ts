@@ -1,6 +1,6 @@
 import { afterAll } from "bun:test";
 import { join } from "node:path";
-import { resolveConfig } from "../../src/config.ts";
+import { resolveConfig, type SettingFlags } from "../../src/config.ts";
 import { type RuntimeFactory, wireAgents } from "../../src/daemon.ts";
 import { builtinProtocols } from "../../src/protocols/index.ts";
 import type { ProtocolDriver } from "../../src/protocols/session.ts";
@@ -22,6 +22,8 @@ export interface InProcessOptions {
   protocols?: ProtocolDriver[];
   /** Where agents run; by default a MemoryRuntime for both modes (the test plays the agent). */
   runtimes?: RuntimeFactory;
+  /** Daemon settings besides the paths, as flags would give them. */
+  flags?: SettingFlags;
 }
 
 /**
@@ -37,6 +39,7 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
       logRoot: join(home, "logs"),
       workspace: join(home, "workspaces"),
       stateDir: join(home, "agents"),
+      ...options.flags,
     },
     env: { PATH: process.env.PATH },
     uid: process.getuid?.() ?? 1000,
@@ -63,6 +66,8 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
     agents: agents.service,
     events: agents.bus,
     workspaces: agents.workspaces,
+    costs: agents.costs,
+    metrics: agents.metrics,
     warnings: () => [],
   });
   const world = {
@@ -71,6 +76,9 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
     db,
     service: agents.service,
     bus: agents.bus,
+    lifecycle: agents.lifecycle,
+    costs: agents.costs,
+    metrics: agents.metrics,
     app,
     /** The test's hand in the agents' place (only with the default runtimes). */
     get agent(): MemoryRuntime {
