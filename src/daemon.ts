@@ -106,6 +106,7 @@ export function wireAgents(
     updateAgent(db, agentId, { title });
   });
   const workspaces = new AgentWorkspaces({ db, root: config.workspaceRoot });
+  workspaces.followUse(bus);
   const turns = new AgentTurns({ db, transactions, bus, waiters });
   const lifecycle = new AgentLifecycle({ db, transactions, bus, outbox, turns });
   const recorder = new AgentRecorder({ db, transactions, bus, turns, lifecycle, outbox, titles });
@@ -118,6 +119,7 @@ export function wireAgents(
     turns,
     protocols,
     runtimes: runtimes({ config, db, lifecycle, recorder, protocols }),
+    workspaces,
   });
   return { service, bus, outbox, recorder, lifecycle, workspaces };
 }

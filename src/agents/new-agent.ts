@@ -4,6 +4,7 @@ import type { CreateAgentInput, PatchAgentInput } from "../api/schemas.ts";
 import { BadRequestError } from "../errors.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentPatch, AgentRecord, NewAgent } from "../store/agents.ts";
+import type { WorkspaceRequest } from "../workspace/agent-workspaces.ts";
 import { checkArgs, checkEnv, checkName, checkPrompt, checkWebhook } from "./validation.ts";
 
 export const DEFAULT_PROTOCOL = "omni";
@@ -11,40 +12,51 @@ export const DEFAULT_PROVIDER = "auto";
 export const DEFAULT_MODEL = "auto";
 
 /**
- * The record of a new agent, from a create request: every field checked, defaults filled,
- * the program resolved to an absolute path. Its id and name are its runtime's choice.
+ * A create request, checked: the new agent's record but for its cwd, which is the path of the
+ * workspace made from `workspace` (nothing is made on disk until every field has passed).
+ */
+export interface CheckedCreate {
+  agent: Omit<NewAgent, "cwd">;
+  workspace: WorkspaceRequest;
+}
+
+/**
+ * Every field of a create request checked, defaults filled, the program resolved to an absolute
+ * path. Its id and name are its runtime's choice.
  */
 export function newAgentFrom(
   input: CreateAgentInput,
   context: {
     driver: ProtocolDriver;
     defaultCommand: string;
+    /** How prompts travel when the request does not say (the daemon's --prompt-framing). */
+    defaultTurnEnvelope: boolean;
     identify: (name: string | undefined) => { id: string; name: string };
   },
-): NewAgent {
+): CheckedCreate {
   const identity = context.identify(input.name === undefined ? undefined : checkName(input.name));
   if (input.webhook !== undefined) checkWebhook(input.webhook);
   if (input.prompt !== undefined) checkPrompt(input.prompt, "prompt");
-  const cwd = checkCwd(input.cwd ?? process.cwd());
+  const cwd = input.cwd === undefined ? undefined : checkCwd(input.cwd);
   const command = input.command ?? [context.driver.command ?? context.defaultCommand];
-  return {
+  const agent: Omit<NewAgent, "cwd"> = {
     ...identity,
     mode: input.mode ?? "run",
     status: "pending",
     protocol: context.driver.name,
-    command: resolveCommand(command, cwd),
+    // A relative program path is the caller's: relative to the cwd it gave, else to agentd's.
+    command: resolveCommand(command, cwd ?? process.cwd()),
     provider: input.provider ?? DEFAULT_PROVIDER,
     model: input.model ?? DEFAULT_MODEL,
-    cwd,
-    workspace: null,
     thinking: input.thinking ?? null,
     extra_args: checkArgs(input.extra_args ?? []),
     env: checkEnv(input.env ?? {}),
     webhook: input.webhook ?? null,
-    turn_envelope: input.turn_envelope ?? true,
+    turn_envelope: input.turn_envelope ?? context.defaultTurnEnvelope,
     permissions: input.permissions ?? "ask-denied",
     prompt: input.prompt ?? null,
   };
+  return { agent, workspace: { cwd, worktree: input.worktree } };
 }
 
 /** The checked changes of a PATCH; null clears an optional field. */

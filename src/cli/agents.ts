@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AgentView, DeleteResult } from "../api/schemas.ts";
 import { agentFields, agentTable } from "./agent-format.ts";
@@ -14,7 +15,10 @@ export const spawnCommand = defineCommand({
   summary: "create and start an agent, optionally with a first prompt",
   synopsis: "spawn [flags] [PROMPT...] [-- EXTRA_ARGS...]",
   description:
-    "Words before a bare `--` form the first prompt, joined with spaces; everything after it\nis passed to the agent as extra arguments. Prints the new agent's id.",
+    "Words before a bare `--` form the first prompt, joined with spaces; everything after it\nis passed to the agent as extra arguments. Prints the new agent's id.\n\n" +
+    "The agent works in --cwd, used as it is; or, with --worktree, in a new git worktree of REPO\n" +
+    "on a new branch (--branch, else agentd/ID) started from BASE (else REPO's HEAD); otherwise\n" +
+    "in a directory of its own under the daemon's --workspace.",
   flags: {
     name: { kind: "string", value: "NAME", help: "name; the id is NAME-<random>" },
     mode: { kind: "string", value: "MODE", help: "run (a child of the daemon) or persistent" },
@@ -27,7 +31,13 @@ export const spawnCommand = defineCommand({
       value: "POLICY",
       help: "tool permissions: ask-denied (default), allow-all or read-only",
     },
-    cwd: { kind: "string", value: "DIR", help: "working directory (this directory)" },
+    cwd: { kind: "string", value: "DIR", help: "work in this directory (a directory of its own)" },
+    worktree: {
+      kind: "string",
+      value: "REPO[@BASE]",
+      help: "work in a new git worktree of REPO, started from BASE",
+    },
+    branch: { kind: "string", value: "BRANCH", help: "the worktree's new branch (agentd/ID)" },
     env: { kind: "list", value: "K=V", help: "environment variable for the agent" },
     webhook: { kind: "string", value: "URL", help: "http(s) URL notified when turns end" },
     command: {
@@ -48,7 +58,8 @@ export const spawnCommand = defineCommand({
       model: flags.model,
       thinking: flags.thinking,
       permissions: flags.permissions,
-      cwd: resolve(flags.cwd ?? process.cwd()),
+      cwd: flags.cwd === undefined ? undefined : resolve(flags.cwd),
+      worktree: worktreeRequest(flags.worktree, flags.branch),
       env: flags.env === undefined ? undefined : envMap(flags.env),
       webhook: flags.webhook,
       command: flags.command === undefined ? undefined : commandArgv(flags.command),
@@ -148,14 +159,23 @@ export const restartCommand = lifecycleCommand("restart", "stop an agent, then s
 
 export const rmCommand = defineCommand({
   name: "rm",
-  summary: "remove an agent (stopping it first), with its turns, messages and logs",
-  synopsis: "rm ID",
-  flags: { ...URL_FLAG, ...JSON_FLAG },
+  summary: "remove an agent (stopping it first), with its workspace, turns, messages and logs",
+  synopsis: "rm ID [--force]",
+  description:
+    "An agent whose worktree or directory holds uncommitted files, or commits on no other branch\n" +
+    "or remote, is not removed (nor stopped): the answer lists that work. --force removes it\n" +
+    "anyway. A --cwd the agent was given is never touched.",
+  flags: {
+    force: { kind: "boolean", help: "remove the workspace even if that loses work" },
+    ...URL_FLAG,
+    ...JSON_FLAG,
+  },
   async run({ flags, positionals }) {
     const id = agentId(positionals);
-    const result = await clientFrom(flags).json<DeleteResult>("DELETE", agentPath(id));
+    const query = { force: flags.force ? "1" : undefined };
+    const result = await clientFrom(flags).json<DeleteResult>("DELETE", agentPath(id), { query });
     if (flags.json) printJson(result);
-    else process.stdout.write(`${result.id} removed\n`);
+    else process.stdout.write(removalSummary(result));
     return 0;
   },
 });
@@ -208,6 +228,44 @@ function envMap(pairs: string[]): Record<string, string> {
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
+}
+
+function removalSummary(result: DeleteResult): string {
+  const workspace = result.workspace;
+  if (workspace === null) return `${result.id} removed\n`;
+  const what = workspace.removed ? `with its ${workspace.kind} ${workspace.path}` : "";
+  const note = workspace.note === null ? "" : `; kept: ${workspace.note}`;
+  return `${result.id} removed${what && ` ${what}`}${note}\n`;
+}
+
+/**
+ * `--worktree REPO[@BASE]` as the API's request; REPO made absolute here, where it was meant.
+ * REPO itself may hold an `@` when it names an existing directory whole.
+ */
+export function worktreeRequest(
+  spec: string | undefined,
+  branch: string | undefined,
+): { repo: string; base?: string; branch?: string } | undefined {
+  if (spec === undefined) {
+    if (branch !== undefined)
+      throw new UsageError("--branch names a worktree's branch: give --worktree too");
+    return undefined;
+  }
+  const at = spec.lastIndexOf("@");
+  const whole = isDirectory(resolve(spec));
+  const repo = at <= 0 || whole ? spec : spec.slice(0, at);
+  const base = at <= 0 || whole ? undefined : spec.slice(at + 1);
+  if (base === "")
+    throw new UsageError(`--worktree ${spec}: nothing after @; give REPO or REPO@BASE`);
+  return {
+    repo: resolve(repo),
+    ...(base === undefined ? {} : { base }),
+    ...(branch === undefined ? {} : { branch }),
+  };
+}
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
 }
 
 function commandArgv(command: string): string[] {

@@ -17,6 +17,8 @@ const PRUNE_BATCH = 500;
  */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
+  /** The daemon's own reactions to events; not event streams, so not counted as subscribers. */
+  private readonly observers = new Set<EventListener>();
   private readonly sincePrune = new Map<string, number>();
   private readonly pruning = new Set<string>();
 
@@ -46,6 +48,12 @@ export class EventBus {
     return () => this.listeners.delete(listener);
   }
 
+  /** Like subscribe, for the daemon's own use of events (say, noting a workspace's use). */
+  observe(listener: EventListener): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
   get subscriberCount(): number {
     return this.listeners.size;
   }
@@ -55,13 +63,8 @@ export class EventBus {
   }
 
   private publish(event: StoredEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        log.error(`event listener failed: ${String(error)}`);
-      }
-    }
+    notify(this.listeners, event);
+    notify(this.observers, event);
   }
 
   private maybePrune(agentId: string): void {
@@ -83,5 +86,15 @@ export class EventBus {
       this.pruning.delete(agentId);
     };
     setTimeout(step, 0);
+  }
+}
+
+function notify(listeners: Set<EventListener>, event: StoredEvent): void {
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch (error) {
+      log.error(`event listener failed: ${String(error)}`);
+    }
   }
 }

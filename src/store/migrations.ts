@@ -137,4 +137,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE agents ADD COLUMN permissions TEXT NOT NULL DEFAULT 'ask-denied'
     CHECK (permissions IN ('ask-denied', 'allow-all', 'read-only'));
   `,
+  // An agent's workspace is its row in workspaces; the agents column (only an import of the
+  // original daemon's records wrote it) becomes such a row, of a directory agentd never touches.
+  `
+  INSERT INTO workspaces (agent_id, kind, path, status, created_at, accessed_at)
+    SELECT id, 'external', workspace, 'active', created_at, created_at
+    FROM agents a
+    WHERE workspace IS NOT NULL AND workspace != ''
+      AND NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.agent_id = a.id);
+  ALTER TABLE agents DROP COLUMN workspace;
+  `,
 ];
