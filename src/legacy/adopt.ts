@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import type { AgentView, CreateAgentInput } from "../api/schemas.ts";
 import { errorMessage } from "../errors.ts";
+import { unitName } from "../runtimes/persistent/paths.ts";
 import {
   type AdoptableAgent,
   listOriginalPersistentAgents,
@@ -16,7 +17,7 @@ export interface AgentdApi {
   create(body: CreateAgentInput): Promise<AgentView>;
 }
 
-/** The user manager the original's units run under. */
+/** The user manager the original's units run under (instances of the template name agentd uses). */
 export interface OriginalUnits {
   /** Whether the unit is running (or starting). */
   isRunning(unit: string): Promise<boolean>;
@@ -90,7 +91,7 @@ export async function adoptPersistentAgents(options: AdoptionOptions): Promise<A
 
   const running = new Map<string, boolean>();
   for (const { agent } of candidates) {
-    running.set(agent.name, await units.isRunning(originalUnit(agent.name)));
+    running.set(agent.name, await units.isRunning(unitName(agent.name)));
   }
   if (dryRun) {
     for (const { agent } of candidates) {
@@ -100,10 +101,10 @@ export async function adoptPersistentAgents(options: AdoptionOptions): Promise<A
     return report;
   }
 
-  for (const { agent } of candidates) await units.stop(originalUnit(agent.name));
+  for (const { agent } of candidates) await units.stop(unitName(agent.name));
   report.runtime_moved = moveRuntimeAside(files, WHY_RUNTIME);
   for (const entry of report.not_adopted) {
-    entry.reason += `; its env file stays, but the original's unit template is moved aside: systemd cannot start ${originalUnit(entry.name)} the original's way again`;
+    entry.reason += `; its env file stays, but the original's unit template is moved aside: systemd cannot start ${unitName(entry.name)} the original's way again`;
   }
   for (const { agent, envFile } of candidates) {
     const started = running.get(agent.name) === true;
@@ -133,11 +134,6 @@ function whyNot(agent: AdoptableAgent, existing: Set<string>): string | null {
     return `its cwd ${agent.cwd} is not a directory`;
   }
   return null;
-}
-
-/** The original's agents ran as instances of the same template name agentd uses. */
-function originalUnit(name: string): string {
-  return `agentd-agent@${name}.service`;
 }
 
 /** The create request that carries the original agent on in agentd. */

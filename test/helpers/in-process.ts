@@ -1,6 +1,6 @@
 import { afterAll } from "bun:test";
 import { join } from "node:path";
-import { resolveConfig } from "../../src/config.ts";
+import { resolveConfig, type SettingFlags } from "../../src/config.ts";
 import { type RuntimeFactory, wireAgents } from "../../src/daemon.ts";
 import { builtinProtocols } from "../../src/protocols/index.ts";
 import type { ProtocolDriver } from "../../src/protocols/session.ts";
@@ -22,6 +22,8 @@ export interface InProcessOptions {
   protocols?: ProtocolDriver[];
   /** Where agents run; by default a MemoryRuntime for both modes (the test plays the agent). */
   runtimes?: RuntimeFactory;
+  /** Settings as the daemon's flags would give them (paths are the world's own). */
+  flags?: SettingFlags;
 }
 
 /**
@@ -33,6 +35,7 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
   const home = tempDir("agentd-inprocess-");
   const config = resolveConfig({
     flags: {
+      ...options.flags,
       db: join(home, "agentd.db"),
       logRoot: join(home, "logs"),
       workspace: join(home, "workspaces"),
