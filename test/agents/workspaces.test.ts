@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { AgentView, DeleteResult } from "../../src/api/schemas.ts";
 import type { AgentRuntime } from "../../src/runtimes/runtime.ts";
@@ -198,6 +206,53 @@ describe("an agent's workspace, through a real daemon", () => {
     expect(existsSync(path)).toBe(false);
     expect(branches(repo)).toEqual(["main"]);
     expect(gitIn(bare, "rev-parse", `agentd/${agent.id}`)).toBe(sha);
+  });
+
+  test("a workspace that cannot be removed keeps the agent, stopped, and the answer says why", async () => {
+    const repo = newRepo();
+    const agent = await createOk({ worktree: { repo } });
+    const path = join(root, agent.id);
+    // Someone put a directory of their own where the worktree was: git will not remove it.
+    rmSync(path, { recursive: true });
+    mkdirSync(path);
+    writeFileSync(join(path, "theirs.txt"), "theirs\n");
+
+    const refused = await remove(agent.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error?.details?.work_at_risk?.[0]?.uncommitted[0]).toContain(
+      "git status failed, so all of it",
+    );
+    const forced = await remove(agent.id, true);
+    expect(forced.status).toBe(500);
+    expect(forced.body.error?.code).toBe("git_failed");
+    expect(forced.body.error?.message).toStartWith(
+      `agent ${agent.id} is stopped but was not deleted: its workspace ${path} stays, because git -C ${repo} worktree remove`,
+    );
+    expect((await daemon.api<AgentView>(`/agents/${agent.id}`)).body).toMatchObject({
+      status: "stopped",
+      workspace: { status: "active", path },
+    });
+    expect(readFileSync(join(path, "theirs.txt"), "utf8")).toBe("theirs\n");
+
+    // Moved out of the way, the rest goes: the worktree's record and branch, then the agent.
+    renameSync(path, `${path}.theirs`);
+    expect((await remove(agent.id)).status).toBe(200);
+    expect(branches(repo)).toEqual(["main"]);
+    expect((await daemon.api(`/agents/${agent.id}`)).status).toBe(404);
+  });
+
+  test("a branch git will not delete is kept, and the answer says so", async () => {
+    const repo = newRepo();
+    const agent = await createOk({ worktree: { repo } });
+    const branch = `agentd/${agent.id}`;
+    writeFileSync(join(repo, ".git/refs/heads", `${branch}.lock`), "");
+    const removed = await remove(agent.id);
+    expect(removed.status).toBe(200);
+    expect(removed.body.workspace).toMatchObject({ kind: "worktree", removed: true });
+    expect(removed.body.workspace?.note).toStartWith(`branch ${branch} was kept: `);
+    expect(existsSync(join(root, agent.id))).toBe(false);
+    rmSync(join(repo, ".git/refs/heads", `${branch}.lock`));
+    expect(branches(repo)).toEqual([branch, "main"]);
   });
 
   test("an external cwd is used as it is and never touched, not even forced", async () => {
