@@ -173,6 +173,11 @@ export class AgentService {
       if (hasProcess(agent.status)) {
         throw new ConflictError(`agent ${id} is already ${agent.status}`);
       }
+      if (agent.workspace?.status === "removed") {
+        throw new ConflictError(
+          `agent ${id} has nowhere to work: its workspace ${agent.workspace.path} was removed (agentd gc); create a new agent`,
+        );
+      }
       await this.runtimeOf(agent).start(agent, options);
       return this.get(id);
     });

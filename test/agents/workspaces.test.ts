@@ -295,6 +295,27 @@ describe("an agent's workspace, through a real daemon", () => {
   });
 });
 
+describe("a workspace garbage collection removed", () => {
+  test("is not started again: the agent has nowhere to work", async () => {
+    const agent = await createOk();
+    await daemon.api(`/agents/${agent.id}/stop`, { method: "POST" });
+    // Unused for more than no time at all: as soon as the clock has moved past its last use.
+    await waitFor("gc to remove the workspace", async () => {
+      const gc = await daemon.api<{ removed: { agent_id: string }[] }>("/workspaces/gc", {
+        method: "POST",
+        body: JSON.stringify({ older_than: "0s" }),
+      });
+      return gc.body.removed.some((r) => r.agent_id === agent.id);
+    });
+    const started = await daemon.api<Answer>(`/agents/${agent.id}/start`, { method: "POST" });
+    expect(started.status).toBe(409);
+    expect(started.body.error?.message).toContain(
+      `its workspace ${join(root, agent.id)} was removed`,
+    );
+    expect((await remove(agent.id)).body.workspace).toBeNull();
+  });
+});
+
 describe("a workspace request the daemon refuses leaves nothing behind", () => {
   test("cwd and worktree together are a 400", async () => {
     const repo = newRepo();
