@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentView } from "../../src/api/schemas.ts";
@@ -10,6 +10,9 @@ import { daemonPaths, startDaemon, stopAllDaemons, type TestDaemon } from "../he
 import { describeWithSystemd, startUserManager } from "../helpers/systemd.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 const manager = await startUserManager();
 

@@ -1,10 +1,13 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentView } from "../../src/api/schemas.ts";
 import { ask, FAKE_AGENT_COMMAND } from "../helpers/agents.ts";
 import { REPO_ROOT, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
 import { processGone, waitFor } from "../helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 
@@ -108,5 +111,5 @@ describe("measuring a workspace", () => {
       expect(code).toBe(0);
       expect(survivors).toEqual([]);
     }
-  }, 60_000);
+  });
 });
