@@ -103,8 +103,10 @@ export async function adoptPersistentAgents(options: AdoptionOptions): Promise<A
 
   for (const { agent } of candidates) await units.stop(unitName(agent.name));
   report.runtime_moved = moveRuntimeAside(files, WHY_RUNTIME);
-  for (const entry of report.not_adopted) {
-    entry.reason += `; its env file stays, but the original's unit template is moved aside: systemd cannot start ${unitName(entry.name)} the original's way again`;
+  if (report.runtime_moved.some((moved) => moved.from === files.unitPath)) {
+    for (const entry of report.not_adopted) {
+      entry.reason += `; its env file stays, but the original's unit template is moved aside: systemd cannot start ${unitName(entry.name)} the original's way again`;
+    }
   }
   for (const { agent, envFile } of candidates) {
     const started = running.get(agent.name) === true;
@@ -115,7 +117,7 @@ export async function adoptPersistentAgents(options: AdoptionOptions): Promise<A
       report.not_adopted.push({
         name: agent.name,
         env_file: envFile,
-        reason: `agentd did not take it: ${errorMessage(error)}. Its unit is stopped and its env file left in place; fix the cause and run import-legacy --persistent again`,
+        reason: `agentd did not take it: ${errorMessage(error)}. Its unit is stopped and its env file left in place; fix the cause and run import-legacy --persistent again (it is then created stopped: agentd start ${agent.name})`,
       });
       continue;
     }
@@ -137,7 +139,7 @@ function whyNot(agent: AdoptableAgent, existing: Set<string>): string | null {
 }
 
 /** The create request that carries the original agent on in agentd. */
-export function creation(agent: AdoptableAgent, start: boolean): CreateAgentInput {
+function creation(agent: AdoptableAgent, start: boolean): CreateAgentInput {
   return {
     name: agent.name,
     mode: "persistent",

@@ -64,6 +64,7 @@ describeWithSystemd("adopting the original's persistent agents", manager, (syste
     writeOriginalEnvFile(dir, "helper", original({ GH_TOKEN: "ghp_x" }));
     writeOriginalEnvFile(dir, "resting", original({ AGENTD_THINKING: "" }));
     writeOriginalEnvFile(dir, "broken", { AGENTD_MODEL: "m", AGENTD_CWD: cwd });
+    writeOriginalEnvFile(dir, "lost", original({ AGENTD_AGENT_COMMAND: "/no/such/agent" }));
     expect((await systemd.systemctl("daemon-reload")).code).toBe(0);
     const started = await systemd.systemctl("start", "agentd-agent@helper.service");
     expect(started.stderr).toBe("");
@@ -93,6 +94,7 @@ describeWithSystemd("adopting the original's persistent agents", manager, (syste
     const report = JSON.parse(dry.stdout);
     expect(report.adopted).toEqual([
       { name: "helper", started: true, status: null, moved: [] },
+      { name: "lost", started: false, status: null, moved: [] },
       { name: "resting", started: false, status: null, moved: [] },
     ]);
     expect(report.not_adopted).toEqual([
@@ -112,7 +114,12 @@ describeWithSystemd("adopting the original's persistent agents", manager, (syste
     expect(adopted.stdout).toContain("adopted helper: running");
     expect(adopted.stdout).toContain("adopted resting: not started (it was not running)");
     expect(adopted.stdout).toContain("not adopted broken");
-    expect(adopted.code).toBe(1); // broken was left behind: scripts notice
+    expect(adopted.stdout).toContain(
+      `not adopted lost (${join(dir, "lost.env")}): agentd did not take it: agent command "/no/such/agent" does not exist.`,
+    );
+    expect(adopted.code).toBe(1); // some were left behind: scripts notice
+    expect((await daemon.api("/agents/lost")).status).toBe(404);
+    expect(existsSync(join(dir, "lost.env"))).toBe(true);
 
     const helper = await daemon.api<AgentView>("/agents/helper");
     expect(helper.body).toMatchObject({
@@ -164,11 +171,14 @@ describeWithSystemd("adopting the original's persistent agents", manager, (syste
     expect((await daemon.api<AgentView>("/agents/old-run")).body.status).toBe("completed");
   });
 
-  test("adopting again finds nothing more to do", async () => {
+  test("adopting again adopts nothing twice, and tries again what agentd refused", async () => {
     const again = await cli("--persistent", "--json");
     const report = JSON.parse(again.stdout);
     expect(report.adopted).toEqual([]);
-    expect(report.not_adopted.map((entry: { name: string }) => entry.name)).toEqual(["broken"]);
+    expect(report.not_adopted.map((entry: { name: string }) => entry.name)).toEqual([
+      "broken",
+      "lost",
+    ]);
     expect((await daemon.api<AgentView>("/agents/helper")).body.status).toBe("idle");
   });
 });
