@@ -124,6 +124,7 @@ export function wireAgents(
     updateAgent(db, agentId, { title });
   });
   const workspaces = new AgentWorkspaces({ db, root: config.workspaceRoot });
+  workspaces.followUse(bus);
   const turns = new AgentTurns({ db, transactions, bus, waiters });
   const lifecycle = new AgentLifecycle({ db, transactions, bus, outbox, turns });
   const budgets = new BudgetGuard({ db, transactions, bus, outbox });
@@ -149,6 +150,7 @@ export function wireAgents(
     budgets,
     protocols,
     runtimes: runtimes({ config, db, lifecycle, recorder, protocols }),
+    workspaces,
   });
   budgets.onExhausted = (agentId) => {
     service.budgetExhausted(agentId).catch((error) => {

@@ -5,6 +5,7 @@ import { SETTINGS } from "../config.ts";
 import { BadRequestError } from "../errors.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentPatch, AgentRecord, NewAgent } from "../store/agents.ts";
+import type { WorkspaceRequest } from "../workspace/agent-workspaces.ts";
 import { usdToMicro } from "./budget.ts";
 import { checkArgs, checkEnv, checkName, checkPrompt, checkWebhook } from "./validation.ts";
 
@@ -13,8 +14,17 @@ export const DEFAULT_PROVIDER = "auto";
 export const DEFAULT_MODEL = "auto";
 
 /**
- * The record of a new agent, from a create request: every field checked, defaults filled,
- * the program resolved to an absolute path. Its id and name are its runtime's choice.
+ * A create request, checked: the new agent's record but for its cwd, which is the path of the
+ * workspace made from `workspace` (nothing is made on disk until every field has passed).
+ */
+export interface CheckedCreate {
+  agent: Omit<NewAgent, "cwd">;
+  workspace: WorkspaceRequest;
+}
+
+/**
+ * Every field of a create request checked, defaults filled, the program resolved to an absolute
+ * path. Its id and name are its runtime's choice.
  */
 export function newAgentFrom(
   input: CreateAgentInput,
@@ -24,39 +34,41 @@ export function newAgentFrom(
     defaultBudgetUsd: number | null;
     /** The protocols known, for a message about a program that is missing. */
     protocols: string[];
+    /** How prompts travel when the request does not say (the daemon's --prompt-framing). */
+    defaultTurnEnvelope: boolean;
     identify: (name: string | undefined) => { id: string; name: string };
   },
-): NewAgent {
+): CheckedCreate {
   const identity = context.identify(input.name === undefined ? undefined : checkName(input.name));
   if (input.webhook !== undefined) checkWebhook(input.webhook);
   if (input.prompt !== undefined) checkPrompt(input.prompt, "prompt");
-  const cwd = checkCwd(input.cwd ?? process.cwd());
+  const cwd = input.cwd === undefined ? undefined : checkCwd(input.cwd);
   const command = input.command ?? [context.driver.command ?? context.defaultCommand];
   const missing = (program: string) =>
     input.command !== undefined
       ? `agent command "${program}" was not found on PATH; give its absolute path`
       : missingDefault(program, context.driver, context.protocols);
   const budget = input.budget_usd === undefined ? context.defaultBudgetUsd : input.budget_usd;
-  return {
+  const agent: Omit<NewAgent, "cwd"> = {
     ...identity,
     mode: input.mode ?? "run",
     status: "pending",
     protocol: context.driver.name,
-    command: resolveCommand(command, cwd, missing),
+    // A relative program path is the caller's: relative to the cwd it gave, else to agentd's.
+    command: resolveCommand(command, cwd ?? process.cwd(), missing),
     provider: input.provider ?? DEFAULT_PROVIDER,
     model: input.model ?? DEFAULT_MODEL,
-    cwd,
-    workspace: null,
     thinking: input.thinking ?? null,
     extra_args: checkArgs(input.extra_args ?? []),
     env: checkEnv(input.env ?? {}),
     webhook: input.webhook ?? null,
-    turn_envelope: input.turn_envelope ?? true,
+    turn_envelope: input.turn_envelope ?? context.defaultTurnEnvelope,
     permissions: input.permissions ?? "ask-denied",
     prompt: input.prompt ?? null,
     budget_micro_usd: budget === null ? null : usdToMicro(budget),
     budget_action: input.budget_action ?? "finish",
   };
+  return { agent, workspace: { cwd, worktree: input.worktree } };
 }
 
 /** Why no program was found when the request named none, and every way to give one. */

@@ -1,7 +1,13 @@
 import type { Database } from "bun:sqlite";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import type { CreateAgentInput, PatchAgentInput, SendInput, SendResult } from "../api/schemas.ts";
+import type {
+  CreateAgentInput,
+  DeleteResult,
+  PatchAgentInput,
+  SendInput,
+  SendResult,
+} from "../api/schemas.ts";
 import type { Config } from "../config.ts";
 import {
   AgentdError,
@@ -23,6 +29,7 @@ import {
   deleteAgent,
   getAgent,
   listAgents,
+  type NewAgent,
   updateAgent,
 } from "../store/agents.ts";
 import { listMessages, type MessageRecord } from "../store/messages.ts";
@@ -35,6 +42,7 @@ import {
   type TurnPage,
   type TurnRecord,
 } from "../store/turns.ts";
+import type { AgentWorkspaces, PreparedWorkspace } from "../workspace/agent-workspaces.ts";
 import type { BudgetGuard } from "./budget-guard.ts";
 import type { AgentLifecycle } from "./lifecycle.ts";
 import { changesLaunch, checkPatch, DEFAULT_PROTOCOL, newAgentFrom } from "./new-agent.ts";
@@ -58,6 +66,12 @@ export interface ServiceDeps {
   budgets: BudgetGuard;
   protocols: ProtocolRegistry;
   runtimes: Record<AgentMode, AgentRuntime>;
+  workspaces: AgentWorkspaces;
+}
+
+/** `force`: remove the agent's workspace even if that loses uncommitted or unmerged work. */
+export interface RemoveOptions {
+  force: boolean;
 }
 
 const NOT_FORCED: WriteOptions = { force: false };
@@ -102,33 +116,34 @@ export class AgentService {
       throw new BadRequestError("a prompt needs the agent started; leave out start: false");
     }
     const runtime = this.runtimeOf({ mode: input.mode ?? "run" });
-    const fields = newAgentFrom(input, {
+    const checked = newAgentFrom(input, {
       driver: this.driver(input.protocol ?? DEFAULT_PROTOCOL),
       defaultCommand: this.deps.config.agentCommand,
       defaultBudgetUsd: this.deps.config.defaultBudgetUsd,
       protocols: [...this.deps.protocols.keys()],
+      defaultTurnEnvelope: this.deps.config.promptFraming === "envelope",
       identify: (name) => runtime.identify(name),
     });
-    await this.operations.run(fields.id, async () => {
-      if (getAgent(this.deps.db, fields.id)) {
-        throw new ConflictError(`an agent named "${fields.id}" already exists`);
+    const id = checked.agent.id;
+    await this.operations.run(id, async () => {
+      if (getAgent(this.deps.db, id)) {
+        throw new ConflictError(`an agent named "${id}" already exists`);
       }
-      await runtime.prepare(fields, options);
-      const agent = this.deps.lifecycle.created(fields);
-      if (input.start === false) return;
+      // The workspace first: its path is the agent's cwd, whatever runs the agent.
+      const workspace = await this.deps.workspaces.prepare(id, checked.workspace);
+      const fields: NewAgent = { ...checked.agent, cwd: workspace.path };
+      let agent: AgentRecord | null = null;
       try {
-        await runtime.start(agent, options);
+        await runtime.prepare(fields, options);
+        agent = this.recordCreated(fields, workspace);
+        if (input.start !== false) await runtime.start(agent, options);
       } catch (error) {
-        await this.discard(agent).catch((cleanup) => {
-          log.warn(
-            `${agent.id}: cleaning up after a failed start failed: ${errorMessage(cleanup)}`,
-          );
-        });
+        await this.abandon(id, agent, workspace);
         throw error;
       }
     });
-    if (input.prompt !== undefined) await this.sendInitialPrompt(fields.id, input.prompt);
-    return this.get(fields.id);
+    if (input.prompt !== undefined) await this.sendInitialPrompt(id, input.prompt);
+    return this.get(id);
   }
 
   async send(id: string, input: SendInput): Promise<SendResult> {
@@ -180,6 +195,11 @@ export class AgentService {
       const agent = this.get(id);
       if (hasProcess(agent.status)) {
         throw new ConflictError(`agent ${id} is already ${agent.status}`);
+      }
+      if (agent.workspace?.status === "removed") {
+        throw new ConflictError(
+          `agent ${id} has nowhere to work: its workspace ${agent.workspace.path} was removed (agentd gc); create a new agent`,
+        );
       }
       await this.runtimeOf(agent).start(agent, options);
       return this.get(id);
@@ -256,8 +276,21 @@ export class AgentService {
     }
   }
 
-  async remove(id: string): Promise<void> {
-    await this.operations.run(id, async () => this.discard(this.get(id)));
+  /**
+   * Stop the agent and remove it with everything kept about it, its workspace first. Unless
+   * forced, an agent whose workspace holds uncommitted or unmerged work is refused (409 listing
+   * it) and left running. If the workspace cannot be removed after the stop, the agent stays
+   * (stopped), and the error says why.
+   */
+  async remove(id: string, options: RemoveOptions = NOT_FORCED): Promise<DeleteResult> {
+    return this.operations.run(id, async () => {
+      const agent = this.get(id);
+      if (!options.force) await this.deps.workspaces.refuseWorkAtRisk(id);
+      await this.runtimeOf(agent).remove(agent);
+      const workspace = await this.removeWorkspace(agent, options);
+      this.forget(id);
+      return { id, deleted: true, workspace };
+    });
   }
 
   messages(id: string): MessageRecord[] {
@@ -302,12 +335,51 @@ export class AgentService {
     await Promise.all(Object.values(this.deps.runtimes).map((runtime) => runtime.shutdown()));
   }
 
-  /** Stop it, and remove it with everything kept about it. */
-  private async discard(agent: AgentRecord): Promise<void> {
-    await this.runtimeOf(agent).remove(agent);
-    deleteAgent(this.deps.db, agent.id);
-    this.deps.bus.forget(agent.id);
-    rmSync(this.logDir(agent.id), { recursive: true, force: true });
+  /** The new agent's row and its workspace's, together. */
+  private recordCreated(fields: NewAgent, workspace: PreparedWorkspace): AgentRecord {
+    return this.deps.transactions.run(() => {
+      const agent = this.deps.lifecycle.created(fields);
+      this.deps.workspaces.record(agent.id, workspace);
+      return agent;
+    });
+  }
+
+  /** Undo a creation that failed: the agent (if recorded) and the workspace made for it. */
+  private async abandon(
+    id: string,
+    agent: AgentRecord | null,
+    workspace: PreparedWorkspace,
+  ): Promise<void> {
+    const failed = (what: string) => (cleanup: unknown) => {
+      log.warn(`${id}: after a failed creation, ${what} failed: ${errorMessage(cleanup)}`);
+    };
+    if (agent) {
+      await this.runtimeOf(agent)
+        .remove(agent)
+        .then(() => this.forget(id))
+        .catch(failed("removing the agent"));
+    }
+    await this.deps.workspaces.discard(workspace).catch(failed("removing its workspace"));
+  }
+
+  private async removeWorkspace(
+    agent: AgentRecord,
+    options: RemoveOptions,
+  ): Promise<DeleteResult["workspace"]> {
+    const recorded = agent.workspace;
+    try {
+      const outcome = await this.deps.workspaces.remove(agent.id, options);
+      return recorded && outcome && { kind: recorded.kind, path: recorded.path, ...outcome };
+    } catch (error) {
+      throw workspaceKept(agent.id, recorded?.path ?? agent.cwd, error);
+    }
+  }
+
+  /** Its records and logs. */
+  private forget(id: string): void {
+    deleteAgent(this.deps.db, id);
+    this.deps.bus.forget(id);
+    rmSync(this.logDir(id), { recursive: true, force: true });
   }
 
   /** The agent exists either way; a prompt it could not take is an error on its turn. */
@@ -337,4 +409,12 @@ export class AgentService {
   private logDir(id: string): string {
     return join(this.deps.config.logRoot, id);
   }
+}
+
+/** The agent was stopped, but its workspace stays, and so does the agent: nothing half-deleted. */
+function workspaceKept(id: string, path: string, error: unknown): AgentdError {
+  const message = `agent ${id} is stopped but was not deleted: its workspace ${path} stays, because ${errorMessage(error)}`;
+  return error instanceof AgentdError
+    ? new AgentdError(error.status, error.code, message, error.details)
+    : new AgentdError(500, "workspace_not_removed", message);
 }

@@ -8,6 +8,11 @@ import {
 } from "../agents/status.ts";
 import { NAME_PATTERN, TURN_ID_PATTERN } from "../agents/validation.ts";
 import { literals, Nullable } from "./helpers.ts";
+import {
+  AgentWorkspaceSchema,
+  WorkspaceRemovalSchema,
+  WorktreeRequestSchema,
+} from "./workspaces.ts";
 
 /**
  * The HTTP API's shapes, written once: the server validates and documents with them, the
@@ -35,7 +40,7 @@ export const AgentSchema = Type.Object({
   provider: Type.String(),
   model: Type.String(),
   cwd: Type.String(),
-  workspace: Nullable(Type.String()),
+  workspace: Nullable(AgentWorkspaceSchema),
   thinking: Nullable(Type.String()),
   extra_args: Type.Array(Type.String()),
   env: Type.Record(Type.String(), Type.String()),
@@ -103,7 +108,9 @@ export const CreateAgentBody = Type.Object(
     command: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
     provider: Type.Optional(Type.String({ minLength: 1 })),
     model: Type.Optional(Type.String({ minLength: 1 })),
+    /** A directory to work in, used as it is; without it (and worktree) a managed directory. */
     cwd: Type.Optional(Type.String({ minLength: 1 })),
+    worktree: Type.Optional(WorktreeRequestSchema),
     thinking: Type.Optional(Type.String()),
     extra_args: Type.Optional(Type.Array(Type.String())),
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
@@ -172,7 +179,11 @@ export const SendResultSchema = Type.Union([
 ]);
 export type SendResult = Static<typeof SendResultSchema>;
 
-export const DeleteResultSchema = Type.Object({ id: Type.String(), deleted: Type.Boolean() });
+export const DeleteResultSchema = Type.Object({
+  id: Type.String(),
+  deleted: Type.Boolean(),
+  workspace: Nullable(WorkspaceRemovalSchema),
+});
 export type DeleteResult = Static<typeof DeleteResultSchema>;
 
 export const HealthSchema = Type.Object({

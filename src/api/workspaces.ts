@@ -3,10 +3,7 @@ import { literals, Nullable } from "./helpers.ts";
 
 const Kind = literals(["dir", "worktree", "external"]);
 
-/** An agent's workspace, as `GET /workspaces` lists it (with its agent's status). */
-export const WorkspaceSchema = Type.Object({
-  agent_id: Type.String(),
-  agent_status: Type.String(),
+const workspaceFields = {
   kind: Kind,
   path: Type.String(),
   repo: Nullable(Type.String()),
@@ -16,8 +13,42 @@ export const WorkspaceSchema = Type.Object({
   size_bytes: Nullable(Type.Integer()),
   created_at: Type.String(),
   accessed_at: Type.String(),
+};
+
+/** An agent's workspace, as its agent shows it (`GET /agents/:id`, field `workspace`). */
+export const AgentWorkspaceSchema = Type.Object(workspaceFields);
+export type AgentWorkspaceView = Static<typeof AgentWorkspaceSchema>;
+
+/** An agent's workspace, as `GET /workspaces` lists it (with its agent's status). */
+export const WorkspaceSchema = Type.Object({
+  agent_id: Type.String(),
+  agent_status: Type.String(),
+  ...workspaceFields,
 });
 export type WorkspaceView = Static<typeof WorkspaceSchema>;
+
+/** A worktree to create for a new agent: `git worktree add -b BRANCH <root>/<id> BASE` in REPO. */
+export const WorktreeRequestSchema = Type.Object(
+  {
+    repo: Type.String({ minLength: 1, description: "an absolute path inside a git work tree" }),
+    base: Type.Optional(
+      Type.String({ minLength: 1, description: "the commit-ish to start from; HEAD if absent" }),
+    ),
+    branch: Type.Optional(
+      Type.String({ minLength: 1, description: "the new branch; agentd/<id> if absent" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** What a DELETE did with the agent's workspace. */
+export const WorkspaceRemovalSchema = Type.Object({
+  kind: Kind,
+  path: Type.String(),
+  removed: Type.Boolean(),
+  /** Why something stayed: an external cwd, or a branch git would not delete. */
+  note: Nullable(Type.String()),
+});
 
 /** What removing a workspace would lose: files not committed, commits on no other branch. */
 export const WorkAtRiskSchema = Type.Object({

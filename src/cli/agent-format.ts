@@ -1,7 +1,9 @@
 import { formatUsd } from "../agents/budget.ts";
 import { TURN_STATUSES } from "../agents/status.ts";
 import type { AgentView } from "../api/schemas.ts";
+import type { AgentWorkspaceView } from "../api/workspaces.ts";
 import { formatFields, formatTable, truncate } from "./table.ts";
+import { formatBytes } from "./workspaces.ts";
 
 const DESCRIPTION_CHARS = 60;
 
@@ -31,7 +33,7 @@ export function agentFields(agent: AgentView): string {
     ["provider", agent.provider],
     ["model", agent.model],
     ["cwd", agent.cwd],
-    ["workspace", orDash(agent.workspace)],
+    ["workspace", agent.workspace === null ? "-" : workspaceLines(agent.workspace)],
     ["pid", orDash(agent.pid)],
     ["exit code", orDash(agent.exit_code)],
     ["error", orDash(agent.error)],
@@ -46,6 +48,18 @@ export function agentFields(agent: AgentView): string {
     ["completed", orDash(agent.completed_at)],
     ["updated", agent.updated_at],
   ]);
+}
+
+/** What it is and where, the branch of a worktree, its size and last use. */
+function workspaceLines(workspace: AgentWorkspaceView): string {
+  const lines = [`${workspace.kind} ${workspace.path} (${workspace.status})`];
+  if (workspace.kind === "worktree") {
+    lines.push(`branch ${workspace.branch} from ${workspace.base} in ${workspace.repo}`);
+  }
+  const size =
+    workspace.size_bytes === null ? "size not measured yet" : formatBytes(workspace.size_bytes);
+  lines.push(`${size}, last used ${workspace.accessed_at}`);
+  return lines.join("\n");
 }
 
 /** US dollars to a hundredth of a cent; "-" when the cost is unknown, which is not zero. */

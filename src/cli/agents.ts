@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AgentView, DeleteResult, PatchAgentInput } from "../api/schemas.ts";
 import { agentFields, agentTable, failureReport } from "./agent-format.ts";
@@ -23,6 +24,10 @@ export const spawnCommand = defineCommand({
     "is passed to the agent as extra arguments. --command is split as sh would split it",
     `(quotes, backslashes, $VARS), e.g. --command "sh -c 'exec my-agent --fast'". Prints the`,
     "new agent's id.",
+    "",
+    "The agent works in --cwd, used as it is; or, with --worktree, in a new git worktree of REPO",
+    "on a new branch (--branch, else agentd/ID) started from BASE (else REPO's HEAD); otherwise",
+    "in a directory of its own under the daemon's --workspace.",
   ].join("\n"),
   flags: {
     name: { kind: "string", value: "NAME", help: "name; the id is NAME-<random>" },
@@ -36,7 +41,13 @@ export const spawnCommand = defineCommand({
       value: "POLICY",
       help: "tool permissions: ask-denied (default), allow-all or read-only",
     },
-    cwd: { kind: "string", value: "DIR", help: "working directory (this directory)" },
+    cwd: { kind: "string", value: "DIR", help: "work in this directory (a directory of its own)" },
+    worktree: {
+      kind: "string",
+      value: "REPO[@BASE]",
+      help: "work in a new git worktree of REPO, started from BASE",
+    },
+    branch: { kind: "string", value: "BRANCH", help: "the worktree's new branch (agentd/ID)" },
     env: { kind: "list", value: "K=V", help: "environment variable for the agent" },
     webhook: { kind: "string", value: "URL", help: "http(s) URL notified when turns end" },
     "budget-usd": {
@@ -62,7 +73,8 @@ export const spawnCommand = defineCommand({
       model: flags.model,
       thinking: flags.thinking,
       permissions: flags.permissions,
-      cwd: resolve(flags.cwd ?? process.cwd()),
+      cwd: flags.cwd === undefined ? undefined : resolve(flags.cwd),
+      worktree: worktreeRequest(flags.worktree, flags.branch),
       env: flags.env === undefined ? undefined : envMap(flags.env),
       webhook: flags.webhook,
       budget_usd:
@@ -180,12 +192,14 @@ const STOPPED_STATUSES = new Set(["stopped", "completed", "failed", "lost"]);
 
 export const rmCommand = defineCommand({
   name: "rm",
-  summary: "remove agents (stopping them first), with their turns, messages and logs",
+  summary: "remove agents (stopping them first), with their workspaces, turns, messages and logs",
   synopsis: "rm AGENT... | rm --stopped [--force]",
   description: [
     "--stopped removes every agent whose process is over: stopped, completed, failed or lost.",
-    "The daemon keeps an agent whose workspace holds work that would be lost, and says why;",
-    "the others are removed all the same, and the exit code is 1. --force removes it anyway.",
+    "An agent whose worktree or directory holds uncommitted files, or commits on no other branch",
+    "or remote, is kept (not even stopped) and the daemon's answer lists that work; the others",
+    "are removed all the same, and the exit code is 1. --force removes it anyway. A --cwd the",
+    "agent was given is never touched.",
   ].join("\n"),
   takesAgent: true,
   flags: {
@@ -212,8 +226,9 @@ export const rmCommand = defineCommand({
     for (const id of ids) {
       try {
         const query = { force: flags.force ? "1" : undefined };
-        results.push(await client.json<DeleteResult>("DELETE", agentPath(id), { query }));
-        if (!flags.json) process.stdout.write(`${id} removed\n`);
+        const result = await client.json<DeleteResult>("DELETE", agentPath(id), { query });
+        results.push(result);
+        if (!flags.json) process.stdout.write(removalSummary(result));
       } catch (error) {
         if (!(error instanceof DaemonRefusal) || error.status !== 409) throw error;
         refused++;
@@ -333,6 +348,44 @@ function envMap(pairs: string[]): Record<string, string> {
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
+}
+
+function removalSummary(result: DeleteResult): string {
+  const workspace = result.workspace;
+  if (workspace === null) return `${result.id} removed\n`;
+  const what = workspace.removed ? `with its ${workspace.kind} ${workspace.path}` : "";
+  const note = workspace.note === null ? "" : `; kept: ${workspace.note}`;
+  return `${result.id} removed${what && ` ${what}`}${note}\n`;
+}
+
+/**
+ * `--worktree REPO[@BASE]` as the API's request; REPO made absolute here, where it was meant.
+ * REPO itself may hold an `@` when it names an existing directory whole.
+ */
+export function worktreeRequest(
+  spec: string | undefined,
+  branch: string | undefined,
+): { repo: string; base?: string; branch?: string } | undefined {
+  if (spec === undefined) {
+    if (branch !== undefined)
+      throw new UsageError("--branch names a worktree's branch: give --worktree too");
+    return undefined;
+  }
+  const at = spec.lastIndexOf("@");
+  const whole = isDirectory(resolve(spec));
+  const repo = at <= 0 || whole ? spec : spec.slice(0, at);
+  const base = at <= 0 || whole ? undefined : spec.slice(at + 1);
+  if (base === "")
+    throw new UsageError(`--worktree ${spec}: nothing after @; give REPO or REPO@BASE`);
+  return {
+    repo: resolve(repo),
+    ...(base === undefined ? {} : { base }),
+    ...(branch === undefined ? {} : { branch }),
+  };
+}
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
 }
 
 function commandArgv(command: string): string[] {

@@ -1,54 +1,82 @@
 import { resolve } from "node:path";
-import { ConfigError, loadConfig } from "../config.ts";
+import type { AgentView, CreateAgentInput } from "../api/schemas.ts";
+import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { errorMessage } from "../errors.ts";
+import { type AdoptionReport, adoptPersistentAgents } from "../legacy/adopt.ts";
 import { importOriginalDatabase } from "../legacy/import.ts";
 import {
   listOriginalPersistentAgents,
   type OriginalPersistentAgent,
 } from "../legacy/persistent-agents.ts";
+import { agentUnitPath } from "../runtimes/persistent/paths.ts";
+import { Systemctl } from "../systemd/systemctl.ts";
 import { UsageError } from "./args.ts";
+import { clientFrom, URL_FLAG } from "./client.ts";
 import { CommandFailure, defineCommand } from "./command.ts";
 import { printJson } from "./output.ts";
 import { formatTable } from "./table.ts";
 
 /**
- * Unlike the other commands this is no client of the HTTP API: it is an offline migration tool,
- * like `daemon`, that opens agentd's database itself. The import must land in one transaction
- * before a daemon serves the database, and it has to read a file (the original's database) that
- * the daemon has no business opening.
+ * Two jobs. `--from`: an offline migration tool, like `daemon`, that opens agentd's database
+ * itself — the import must land in one transaction, and it reads a file (the original's database)
+ * the daemon has no business opening. `--persistent`: a client of the running daemon's API, which
+ * creates the adopted agents with its persistent runtime; the CLI itself only stops the
+ * original's units and moves its files aside.
  */
 export const importLegacyCommand = defineCommand({
   name: "import-legacy",
-  summary: "copy the original agentd daemon's agents, messages and workspaces into agentd",
-  synopsis: "import-legacy --from OLD.db [--db AGENTD.db] [--dry-run]",
+  summary: "carry the original agentd daemon's agents over: its database, its persistent agents",
+  synopsis:
+    "import-legacy --from OLD.db [--db AGENTD.db] [--dry-run]\n       agentd import-legacy --persistent [--url URL] [--dry-run]",
   description:
-    "Reads the original daemon's database (never changing it) and adds its agents, with their\n" +
-    "messages and workspaces, to agentd's database (--db, AGENTD_DB, or the default). Agents\n" +
+    "--from reads the original daemon's database (never changing it) and adds its agents, with\n" +
+    "their messages and workspaces, to agentd's database (--db, AGENTD_DB, or the default). Agents\n" +
     "become stopped, completed or failed as recorded; cost in cents becomes micro-USD. Agents\n" +
-    "already imported are skipped, so running it again changes nothing. Also lists the original's\n" +
-    "persistent agents (its env files in ~/.config/agentd-agents) with their config.",
+    "already imported are skipped, so running it again changes nothing. The original's persistent\n" +
+    "agents (its env files in ~/.config/agentd-agents) are listed with their config, not imported.\n\n" +
+    "--persistent adopts those through the running daemon (--url): their units are stopped, the\n" +
+    "original's exec script and unit template moved aside, each agent created as an agentd\n" +
+    "persistent agent of the same name and config with the original's raw prompt framing (and\n" +
+    "started if it was running), and its env file moved aside. Nothing is deleted: moved files go\n" +
+    "to ~/.config/agentd-agents/moved-aside/, with a note in MOVED.txt.",
   flags: {
     from: { kind: "string", value: "OLD.db", help: "the original daemon's database" },
     db: { kind: "string", value: "AGENTD.db", help: "agentd's database (AGENTD_DB)" },
-    "dry-run": { kind: "boolean", help: "report what would be imported; write nothing" },
+    persistent: {
+      kind: "boolean",
+      help: "adopt the original's persistent agents into the running daemon",
+    },
+    "dry-run": { kind: "boolean", help: "report what would be done; change nothing" },
+    ...URL_FLAG,
     json: { kind: "boolean", help: "print the report as JSON" },
   },
   async run({ flags, positionals }) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
-    if (flags.from === undefined) throw new UsageError("--from OLD.db is required");
-    let config: ReturnType<typeof loadConfig>;
-    try {
-      config = loadConfig(flags.db === undefined ? {} : { db: flags.db });
-    } catch (error) {
-      if (error instanceof ConfigError) throw new UsageError(error.message);
-      throw error;
+    const dryRun = flags["dry-run"] === true;
+    if (flags.persistent) {
+      if (flags.from !== undefined || flags.db !== undefined) {
+        throw new UsageError(
+          "--persistent adopts agents through the running daemon (--url); import the database with --from in a separate run",
+        );
+      }
+      const report = await adopt(configFrom({}), flags, dryRun);
+      if (flags.json) printJson(report);
+      else process.stdout.write(adoptionSummary(report));
+      // Scripts notice an agent left behind; the report says which and why.
+      return report.not_adopted.length > 0 && !dryRun ? 1 : 0;
     }
+    if (flags.from === undefined) {
+      throw new UsageError("give --from OLD.db (import a database) or --persistent (adopt agents)");
+    }
+    if (flags.url !== undefined) throw new UsageError("--url goes with --persistent");
+    const config = configFrom(flags.db === undefined ? {} : { db: flags.db });
     let report: ReturnType<typeof importOriginalDatabase>;
     try {
       report = importOriginalDatabase({
         from: resolve(flags.from),
         into: config.dbPath,
-        dryRun: flags["dry-run"] === true,
+        dryRun,
+        persistentAgentsDir: config.legacyAgentsDir,
       });
     } catch (error) {
       throw new CommandFailure(`import-legacy: ${errorMessage(error)}`);
@@ -73,6 +101,61 @@ export const importLegacyCommand = defineCommand({
   },
 });
 
+function configFrom(flags: { db?: string }): Config {
+  try {
+    return loadConfig(flags);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function adopt(
+  config: Config,
+  flags: { url?: string | undefined },
+  dryRun: boolean,
+): Promise<AdoptionReport> {
+  const client = clientFrom(flags);
+  const systemctl = new Systemctl(config.systemctlEnv);
+  try {
+    return await adoptPersistentAgents({
+      files: { dir: config.legacyAgentsDir, unitPath: agentUnitPath(config) },
+      dryRun,
+      agentd: {
+        agentIds: async () =>
+          new Set((await client.json<AgentView[]>("GET", "/agents")).map((agent) => agent.id)),
+        create: (body: CreateAgentInput) => client.json<AgentView>("POST", "/agents", { body }),
+      },
+      units: {
+        isRunning: async (unit) => {
+          const state = (await systemctl.show([unit])).get(unit)?.activeState;
+          return state === "active" || state === "activating" || state === "reloading";
+        },
+        stop: (unit) => systemctl.stop(unit),
+      },
+    });
+  } catch (error) {
+    if (error instanceof CommandFailure) throw error;
+    throw new CommandFailure(`import-legacy --persistent: ${errorMessage(error)}`);
+  }
+}
+
+function adoptionSummary(report: AdoptionReport): string {
+  const lines: string[] = [];
+  const verb = report.dry_run ? "would adopt" : "adopted";
+  for (const agent of report.adopted) {
+    const state = agent.started ? "running" : "not started (it was not running)";
+    lines.push(`${verb} ${agent.name}: ${state}`);
+    for (const moved of agent.moved) lines.push(`  moved ${moved.from} to ${moved.to}`);
+  }
+  for (const moved of report.runtime_moved) lines.push(`moved ${moved.from} to ${moved.to}`);
+  for (const agent of report.not_adopted) {
+    lines.push(`not adopted ${agent.name} (${agent.env_file}): ${agent.reason}`);
+  }
+  if (lines.length === 0) lines.push("no persistent agents of the original to adopt");
+  return `${lines.join("\n")}\n`;
+}
+
 function persistentAgents(dir: string, agents: OriginalPersistentAgent[]): string {
   if (agents.length === 0) return `no persistent agents of the original in ${dir}\n`;
   const adoptable = agents.flatMap((entry) =>
@@ -83,5 +166,5 @@ function persistentAgents(dir: string, agents: OriginalPersistentAgent[]): strin
   );
   const table =
     adoptable.length > 0 ? formatTable(["NAME", "PROVIDER", "MODEL", "CWD"], adoptable) : "";
-  return `\npersistent agents of the original in ${dir} (--json shows their full config):\n${table}${problems.join("")}`;
+  return `\npersistent agents of the original in ${dir} (--json shows their full config; --persistent adopts them):\n${table}${problems.join("")}`;
 }

@@ -7,12 +7,12 @@ import { EventSubscription, type SubscriptionOptions } from "./subscription.ts";
 
 export type EventListener = (event: StoredEvent) => void;
 
-/** Part of the daemon itself that follows every event (metrics); not an event stream. */
+/** Part of the daemon itself that follows every event (metrics, workspaces); not a stream. */
 export interface EventObserver {
   /** An event, once its transaction has committed. */
   event(event: StoredEvent): void;
   /** The agent was removed, with its events. */
-  forget(agentId: string): void;
+  forget?(agentId: string): void;
 }
 
 const PRUNE_EVERY = 100;
@@ -25,7 +25,8 @@ const PRUNE_BATCH = 500;
  */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
-  private readonly observers: EventObserver[] = [];
+  /** The daemon's own reactions to events; not event streams, so not counted as subscribers. */
+  private readonly observers = new Set<EventObserver>();
   private readonly sincePrune = new Map<string, number>();
   private readonly pruning = new Set<string>();
 
@@ -55,8 +56,10 @@ export class EventBus {
     return () => this.listeners.delete(listener);
   }
 
-  observe(observer: EventObserver): void {
-    this.observers.push(observer);
+  /** Like subscribe, for the daemon's own use of events; returns how to stop. */
+  observe(observer: EventObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /** Event streams open now (observers are not counted). */
@@ -66,18 +69,12 @@ export class EventBus {
 
   forget(agentId: string): void {
     this.sincePrune.delete(agentId);
-    for (const observer of this.observers) observer.forget(agentId);
+    for (const observer of this.observers) observer.forget?.(agentId);
   }
 
   private publish(event: StoredEvent): void {
-    for (const observer of this.observers) observer.event(event);
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        log.error(`event listener failed: ${String(error)}`);
-      }
-    }
+    notify(this.listeners, (listener) => listener(event));
+    notify(this.observers, (observer) => observer.event(event));
   }
 
   private maybePrune(agentId: string): void {
@@ -99,5 +96,16 @@ export class EventBus {
       this.pruning.delete(agentId);
     };
     setTimeout(step, 0);
+  }
+}
+
+/** Tell each one; one that fails does not keep the others from hearing it. */
+function notify<T>(listeners: Iterable<T>, tell: (listener: T) => void): void {
+  for (const listener of listeners) {
+    try {
+      tell(listener);
+    } catch (error) {
+      log.error(`event listener failed: ${String(error)}`);
+    }
   }
 }

@@ -56,8 +56,9 @@ export class LineSplitter {
     if (bytes.length === 0) return;
     this.pending += bytes.length;
     if (this.overflowing) return;
-    // Copy: the chunk's buffer may be reused by the stream after push returns.
-    this.parts.push(bytes.slice());
+    // Copy: the chunk's buffer may be reused by its reader after push returns. (On a Node
+    // Buffer, slice() is a view, not a copy.)
+    this.parts.push(new Uint8Array(bytes));
     if (this.pending > this.maxLineBytes) {
       this.overflowing = true;
       this.overflowHead = concat(this.parts).subarray(0, OVERSIZE_HEAD_BYTES);

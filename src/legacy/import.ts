@@ -13,7 +13,9 @@ import {
   messageFromOriginal,
   unusableRunId,
   workspaceFromOriginal,
+  workspaceOfOriginalAgent,
 } from "./original-records.ts";
+import { listOriginalPersistentAgents, type OriginalPersistentAgent } from "./persistent-agents.ts";
 
 export interface ImportOptions {
   /** The original daemon's database (read only). */
@@ -22,6 +24,11 @@ export interface ImportOptions {
   into: string;
   /** Report what would be imported; write nothing, create nothing. */
   dryRun: boolean;
+  /**
+   * Where the original kept its persistent agents' env files (config.legacyAgentsDir). Those
+   * agents are not history: `import-legacy --persistent` adopts them, under the same names.
+   */
+  persistentAgentsDir: string;
 }
 
 export interface ImportReport {
@@ -62,7 +69,7 @@ export function importOriginalDatabase(options: ImportOptions): ImportReport {
   const db = options.dryRun && !existsSync(options.into) ? null : openDatabase(options.into);
   try {
     const report = emptyReport(options);
-    const carried = selectAgents(original, db, report);
+    const carried = selectAgents(original, db, options.persistentAgentsDir, report);
     for (const item of carried) {
       report.imported.push(item.agent.id);
       report.messages += item.messages.length;
@@ -92,23 +99,30 @@ function emptyReport(options: ImportOptions): ImportReport {
 function selectAgents(
   original: OriginalDatabase,
   db: Database | null,
+  persistentAgentsDir: string,
   report: ImportReport,
 ): Carried[] {
   const importedAt = nowIso();
   const carried = new Map<string, Carried>();
+  const persistentAgents = new Map(
+    listOriginalPersistentAgents(persistentAgentsDir).map((entry) => [entry.name, entry]),
+  );
   for (const row of original.agents) {
+    const persistent = persistentAgents.get(row.run_id);
     const reason =
       unusableRunId(row.run_id) ??
       (carried.has(row.run_id) ? "listed twice in the original database" : null) ??
-      (db && getAgent(db, row.run_id) ? "already in agentd's database" : null);
+      (db && getAgent(db, row.run_id) ? "already in agentd's database" : null) ??
+      (persistent === undefined ? null : adoptedInstead(persistent, original));
     if (reason) {
       report.skipped.push({ id: row.run_id, reason });
       continue;
     }
+    const agent = agentFromOriginal(row, importedAt);
     carried.set(row.run_id, {
-      agent: agentFromOriginal(row, importedAt),
+      agent,
       messages: [],
-      workspace: null,
+      workspace: workspaceOfOriginalAgent(row, agent.created_at, existsSync),
     });
   }
   for (const row of original.messages) {
@@ -118,12 +132,28 @@ function selectAgents(
     if (message) item.messages.push(message);
     else report.messages_left_out++;
   }
+  const recorded = new Set<string>();
   for (const row of original.workspaces) {
     const item = carried.get(row.run_id);
-    if (!item || item.workspace) continue;
+    if (!item || recorded.has(row.run_id)) continue;
+    recorded.add(row.run_id);
     item.workspace = workspaceFromOriginal(row, item.agent.created_at, existsSync(row.path));
   }
   return [...carried.values()];
+}
+
+/**
+ * The original kept its persistent agents in the same table as its runs. Such an agent carries
+ * on in agentd when it is adopted, under its name: it is not imported as history beside it.
+ */
+function adoptedInstead(persistent: OriginalPersistentAgent, original: OriginalDatabase): string {
+  const messages = original.messages.filter((m) => m.run_id === persistent.name).length;
+  const kept = messages === 0 ? "" : `; its ${messages} messages stay in the original's database`;
+  const adoption =
+    persistent.problem === null
+      ? "`agentd import-legacy --persistent` adopts it"
+      : `fix its env file (${persistent.problem}), then \`agentd import-legacy --persistent\` adopts it`;
+  return `a persistent agent of the original (${persistent.env_file}): ${adoption}${kept}`;
 }
 
 function write(db: Database, carried: Carried[]): void {

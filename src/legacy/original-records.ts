@@ -57,7 +57,6 @@ export function agentFromOriginal(row: OriginalAgent, importedAt: string): Resto
     provider: row.provider || "auto",
     model: row.model || "auto",
     cwd: row.cwd || row.workspace || "",
-    workspace: row.workspace || null,
     thinking: row.thinking || null,
     extra_args: wordsOf(row.extra_args),
     env: envOf(row.extra_env),
@@ -119,6 +118,30 @@ export function messageFromOriginal(
     content: row.content,
     turn_id: null,
     created_at: timestampFromOriginal(row.created_at) ?? fallbackTime,
+  };
+}
+
+/**
+ * The directory an original agent row names as its workspace, when the original kept no
+ * workspace record of it: nothing says the original made it, so agentd never removes it.
+ */
+export function workspaceOfOriginalAgent(
+  row: OriginalAgent,
+  agentCreatedAt: string,
+  onDisk: (path: string) => boolean,
+): NewWorkspace | null {
+  const path = row.workspace || row.cwd;
+  if (!path) return null;
+  return {
+    agent_id: row.run_id,
+    kind: "external",
+    path,
+    repo: null,
+    branch: null,
+    base: null,
+    status: onDisk(path) ? "active" : "missing",
+    created_at: agentCreatedAt,
+    accessed_at: agentCreatedAt,
   };
 }
 

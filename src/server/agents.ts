@@ -22,7 +22,10 @@ const IdParams = t.Object({ id: t.String() });
 const TurnParams = t.Object({ id: t.String(), turn_id: t.String() });
 const GraceMs = t.Optional(t.Numeric({ minimum: 0, maximum: 3_600_000 }));
 const GraceQuery = t.Object({ grace_ms: GraceMs });
-/** `?force=1`: overwrite persistent agents' generated files even where edited by hand. */
+/**
+ * `?force=1`: overwrite persistent agents' generated files even where edited by hand; on DELETE,
+ * remove the workspace even if that loses work.
+ */
 const Force = t.Optional(
   t.Union([t.Literal("1"), t.Literal("true"), t.Literal("0"), t.Literal("false")]),
 );
@@ -124,20 +127,16 @@ export function agentRoutes(ctx: AppContext) {
         detail: { summary: "Stop, then start" },
       },
     )
-    .delete(
-      "/:id",
-      async ({ params }) => {
-        await agents.remove(params.id);
-        return { id: params.id, deleted: true };
+    .delete("/:id", ({ params, query }) => agents.remove(params.id, forced(query)), {
+      params: IdParams,
+      query: ForceQuery,
+      response: DeleteResultSchema,
+      detail: {
+        summary:
+          "Stop if needed; remove the agent's workspace, then the agent, its turns, messages, events and logs. " +
+          "A workspace holding uncommitted files or unmerged commits is a 409 listing them (the agent keeps running) unless force=1; an external cwd is never touched",
       },
-      {
-        params: IdParams,
-        response: DeleteResultSchema,
-        detail: {
-          summary: "Stop if needed; remove the agent, its turns, messages, events and logs",
-        },
-      },
-    )
+    })
     .get("/:id/messages", ({ params }) => agents.messages(params.id), {
       params: IdParams,
       response: t.Array(MessageSchema),

@@ -3,6 +3,7 @@ import type { BudgetAction, BudgetState } from "../agents/budget.ts";
 import type { AgentMode, AgentStatus, PermissionPolicy } from "../agents/status.ts";
 import { ADD_USAGE_SET, type Params, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
+import { type AgentWorkspace, WORKSPACE_OF_AGENT } from "./workspaces.ts";
 
 export interface AgentRecord {
   id: string;
@@ -15,7 +16,8 @@ export interface AgentRecord {
   provider: string;
   model: string;
   cwd: string;
-  workspace: string | null;
+  /** Where the agent works (its cwd, as agentd made or was given it); null for none recorded. */
+  workspace: AgentWorkspace | null;
   thinking: string | null;
   extra_args: string[];
   env: Record<string, string>;
@@ -57,7 +59,6 @@ export type NewAgent = Pick<
   | "provider"
   | "model"
   | "cwd"
-  | "workspace"
   | "thinking"
   | "extra_args"
   | "env"
@@ -69,14 +70,20 @@ export type NewAgent = Pick<
   /** No budget and `finish` unless given. */
   Partial<Pick<AgentRecord, "budget_micro_usd" | "budget_action">>;
 
-type Row = Omit<AgentRecord, "command" | "extra_args" | "env" | "turn_envelope"> & {
+type Row = Omit<AgentRecord, "command" | "extra_args" | "env" | "turn_envelope" | "workspace"> & {
   command: string | null;
   extra_args: string;
   env: string;
   turn_envelope: number;
+  workspace: string | null;
 };
 
-export type AgentPatch = Partial<Omit<AgentRecord, "id" | "created_at" | "updated_at">>;
+/** An agent's row with its workspace record (kept in the workspaces table, changed there). */
+const SELECT_AGENTS = `SELECT a.*, (${WORKSPACE_OF_AGENT}) AS workspace FROM agents a`;
+
+export type AgentPatch = Partial<
+  Omit<AgentRecord, "id" | "created_at" | "updated_at" | "workspace">
+>;
 
 const JSON_COLUMNS = new Set(["command", "extra_args", "env"]);
 
@@ -87,6 +94,7 @@ function fromRow(row: Row): AgentRecord {
     extra_args: JSON.parse(row.extra_args) as string[],
     env: JSON.parse(row.env) as Record<string, string>,
     turn_envelope: row.turn_envelope !== 0,
+    workspace: row.workspace === null ? null : (JSON.parse(row.workspace) as AgentWorkspace),
   };
 }
 
@@ -133,7 +141,7 @@ function insertRow(db: Database, agent: NewAgent & Partial<AgentRecord>): AgentR
 }
 
 export function getAgent(db: Database, id: string): AgentRecord | null {
-  const row = db.query<Row, [string]>("SELECT * FROM agents WHERE id = ?").get(id);
+  const row = db.query<Row, [string]>(`${SELECT_AGENTS} WHERE a.id = ?`).get(id);
   return row ? fromRow(row) : null;
 }
 
@@ -145,9 +153,9 @@ export interface AgentFilter {
 export function listAgents(db: Database, filter: AgentFilter = {}): AgentRecord[] {
   const rows = db
     .query<Row, { status: string | null; mode: string | null }>(
-      `SELECT * FROM agents
-       WHERE ($status IS NULL OR status = $status) AND ($mode IS NULL OR mode = $mode)
-       ORDER BY created_at, id`,
+      `${SELECT_AGENTS}
+       WHERE ($status IS NULL OR a.status = $status) AND ($mode IS NULL OR a.mode = $mode)
+       ORDER BY a.created_at, a.id`,
     )
     .all({ status: filter.status ?? null, mode: filter.mode ?? null });
   return rows.map(fromRow);

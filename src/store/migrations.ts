@@ -179,4 +179,14 @@ export const MIGRATIONS: readonly string[] = [
     output_usd_per_mtok REAL NOT NULL CHECK (output_usd_per_mtok >= 0)
   ) STRICT;
   `,
+  // An agent's workspace is its row in workspaces; the agents column (only an import of the
+  // original daemon's records wrote it) becomes such a row, of a directory agentd never touches.
+  `
+  INSERT INTO workspaces (agent_id, kind, path, status, created_at, accessed_at)
+    SELECT id, 'external', workspace, 'active', created_at, created_at
+    FROM agents a
+    WHERE workspace IS NOT NULL AND workspace != ''
+      AND NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.agent_id = a.id);
+  ALTER TABLE agents DROP COLUMN workspace;
+  `,
 ];

@@ -31,6 +31,16 @@ export interface WorkspaceRecord {
   accessed_at: string;
 }
 
+/** A workspace as part of its agent's record. */
+export type AgentWorkspace = Omit<WorkspaceRecord, "agent_id">;
+
+/** SQL: the workspace of the agent row `a`, as a JSON object of AgentWorkspace (or NULL). */
+export const WORKSPACE_OF_AGENT = `
+  SELECT json_object('kind', w.kind, 'path', w.path, 'repo', w.repo, 'branch', w.branch,
+                     'base', w.base, 'status', w.status, 'size_bytes', w.size_bytes,
+                     'created_at', w.created_at, 'accessed_at', w.accessed_at)
+  FROM workspaces w WHERE w.agent_id = a.id`;
+
 /** A workspace with the status of the agent it belongs to. */
 export interface WorkspaceListing extends WorkspaceRecord {
   agent_status: AgentStatus;

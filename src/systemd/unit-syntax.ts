@@ -7,7 +7,12 @@ export function unitPath(path: string): string {
 
 /** One word of a unit setting, quoted so that spaces, quotes and backslashes stay literal. */
 export function unitWord(value: string): string {
-  return `"${unitPath(value).replace(/["\\]/g, "\\$&")}"`;
+  return unitQuoted(unitPath(value));
+}
+
+/** A word quoted for a unit setting whose `%` specifiers are meant (escape literal ones first). */
+export function unitQuoted(value: string): string {
+  return `"${value.replace(/["\\]/g, "\\$&")}"`;
 }
 
 /** On Exec lines `$` also expands a variable; `$$` is a literal one. */

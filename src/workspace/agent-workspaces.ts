@@ -1,5 +1,8 @@
 import type { Database } from "bun:sqlite";
-import { BadRequestError } from "../errors.ts";
+import type { StoredEvent } from "../api/events.ts";
+import { BadRequestError, errorMessage } from "../errors.ts";
+import type { EventBus } from "../events/bus.ts";
+import { log } from "../log.ts";
 import {
   getWorkspace,
   insertWorkspace,
@@ -11,8 +14,7 @@ import {
 } from "../store/workspaces.ts";
 import { collectGarbage, type GcOptions, type GcReport } from "./gc.ts";
 import { createManagedDir, ensureWorkspaceRoot, workspacePath } from "./managed-dir.ts";
-import { type RemovalOutcome, removeWorkspace, workAtRisk } from "./removal.ts";
-import type { WorkAtRisk } from "./safety.ts";
+import { type RemovalOutcome, removeWorkspace, WorkAtRiskError, workAtRisk } from "./removal.ts";
 import { DEFAULT_SIZE_TIMEOUT_MS, WorkspaceSizer } from "./sizer.ts";
 import { addWorktree, type WorktreeSpec } from "./worktree.ts";
 
@@ -33,6 +35,14 @@ export interface AgentWorkspacesDeps {
   sizeTimeoutMs?: number | undefined;
 }
 
+/** The events after which an agent has used its workspace: a turn's end, its process's end. */
+const USE_EVENTS = new Set<StoredEvent["type"]>([
+  "turn.completed",
+  "turn.failed",
+  "turn.cancelled",
+  "exit",
+]);
+
 /**
  * Agents' workspaces: made at creation, kept track of while the agent uses them, removed with the
  * agent or by garbage collection, never at the cost of uncommitted or unmerged work unless forced.
@@ -40,14 +50,20 @@ export interface AgentWorkspacesDeps {
  * The agent service calls, for both modes:
  * - create: `prepare` before inserting the agent (its path is the agent's cwd), `record` once the
  *   agent row exists, `discard` if the creation fails after `prepare`;
- * - at each turn's end and on stop: `used` (returns at once; the size is measured later);
- * - delete: `remove` before deleting the agent's row; it throws WorkAtRiskError (409) unless
- *   forced, and then nothing has been removed.
+ * - delete: `refuseWorkAtRisk` before stopping the agent, `remove` after, before deleting the
+ *   agent's row; `remove` throws WorkAtRiskError (409) unless forced, and then nothing has been
+ *   removed.
+ * After each turn's end and each exit (`followUse`), `used`: the time is noted and the size
+ * measured later, off the paths that record events.
  */
 export class AgentWorkspaces {
   private readonly db: Database;
   private readonly root: string;
   private readonly sizer: WorkspaceSizer;
+  /** Agents whose use was seen in events and is not noted yet. */
+  private readonly usedSoon = new Set<string>();
+  private noteUse: ReturnType<typeof setImmediate> | null = null;
+  private unfollow: (() => void) | null = null;
 
   constructor(deps: AgentWorkspacesDeps) {
     this.db = deps.db;
@@ -95,6 +111,33 @@ export class AgentWorkspaces {
     this.sizer.request(agentId);
   }
 
+  /**
+   * Note the use of an agent's workspace after its turns end and its process exits, as the bus
+   * publishes those events: after the commit that stored them, and on a later turn of the event
+   * loop, so that the recorder's transaction and its caller never wait for it.
+   */
+  followUse(bus: EventBus): void {
+    this.unfollow ??= bus.observe({
+      event: (event) => {
+        if (!USE_EVENTS.has(event.type)) return;
+        this.usedSoon.add(event.agent_id);
+        this.noteUse ??= setImmediate(() => this.noteUses());
+      },
+    });
+  }
+
+  private noteUses(): void {
+    this.noteUse = null;
+    for (const agentId of this.usedSoon) {
+      try {
+        this.used(agentId);
+      } catch (error) {
+        log.warn(`${agentId}: noting the use of its workspace failed: ${errorMessage(error)}`);
+      }
+    }
+    this.usedSoon.clear();
+  }
+
   get(agentId: string): WorkspaceRecord | null {
     return getWorkspace(this.db, agentId);
   }
@@ -103,10 +146,12 @@ export class AgentWorkspaces {
     return listWorkspaces(this.db);
   }
 
-  /** What removing the agent's workspace would lose (e.g. to refuse a delete before stopping). */
-  async workAtRisk(agentId: string): Promise<WorkAtRisk[]> {
+  /** Throws WorkAtRiskError (409) listing what removing the agent's workspace would lose. */
+  async refuseWorkAtRisk(agentId: string): Promise<void> {
     const workspace = this.get(agentId);
-    return workspace && workspace.status !== "removed" ? workAtRisk(workspace) : [];
+    if (!workspace || workspace.status === "removed") return;
+    const risks = await workAtRisk(workspace);
+    if (risks.length > 0) throw new WorkAtRiskError(workspace.path, risks);
   }
 
   /**
@@ -125,13 +170,21 @@ export class AgentWorkspaces {
     return collectGarbage(this.db, options);
   }
 
-  /** Wait for the size measurements under way, after stopping them. Call before closing the db. */
+  /**
+   * Stop following events and measuring; waits for a measurement under way. Call before closing
+   * the database.
+   */
   async close(): Promise<void> {
+    this.unfollow?.();
+    if (this.noteUse) clearImmediate(this.noteUse);
+    this.noteUse = null;
+    this.usedSoon.clear();
     await this.sizer.close();
   }
 
-  /** Resolves once every measurement asked for is stored. */
-  sizesMeasured(): Promise<void> {
+  /** Resolves once every use noted so far is recorded and every measurement asked for stored. */
+  async sizesMeasured(): Promise<void> {
+    while (this.noteUse) await new Promise((resolve) => setImmediate(resolve));
     return this.sizer.idle();
   }
 }

@@ -77,6 +77,11 @@ export async function git(dir: string, args: string[]): Promise<string> {
   return result.stdout;
 }
 
+/** Whether `dir` is (in) a git repository git can read. */
+export async function isRepository(dir: string): Promise<boolean> {
+  return (await runGit(dir, ["rev-parse", "--git-dir"])).code === 0;
+}
+
 function gitEnvironment(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {

@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
 import { ConflictError } from "../errors.ts";
 import type { WorkspaceRecord } from "../store/workspaces.ts";
+import { isRepository } from "./git.ts";
 import { removeTree } from "./managed-dir.ts";
 import {
   describeWorkAtRisk,
@@ -59,12 +59,13 @@ export async function removeWorkspace(
     if (risks.length > 0) throw new WorkAtRiskError(workspace.path, risks);
   }
   const worktree = asWorktree(workspace);
-  if (worktree && existsSync(worktree.repo)) {
+  if (worktree && (await isRepository(worktree.repo))) {
     const { branchKept } = await removeWorktree(worktree);
     const note = branchKept && `branch ${worktree.branch} was kept: ${branchKept}`;
     return { removed: true, note };
   }
-  // A directory, or a worktree whose repository is gone: nothing but the files is left of it.
+  // A directory, or a worktree whose repository is gone (or is one no more): nothing but the
+  // files is left of it.
   await removeTree(workspace.path);
   return { removed: true, note: null };
 }

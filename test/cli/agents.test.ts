@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { realpathSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { AgentView as AgentJson } from "../../src/api/schemas.ts";
+import { worktreeRequest } from "../../src/cli/agents.ts";
 import { REPO_ROOT, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
+import { commitFile, gitIn, newRepo } from "../helpers/git.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { type CliOptions, NO_AGENT, runCli } from "./run-cli.ts";
@@ -86,11 +88,45 @@ describe("agentd spawn", () => {
     expect(seen.env.EQUATION).toBe("a=b");
   });
 
-  test("--cwd defaults to the directory the CLI runs in", async () => {
+  test("without --cwd the agent works in a directory of its own, which show describes", async () => {
     const dir = realpathSync(tempDir());
     const { stdout, code } = await agentd(["spawn", "--command", FAKE_AGENT], { cwd: dir });
     expect(code).toBe(0);
-    expect((await showJson(stdout.trim())).cwd).toBe(dir);
+    const id = stdout.trim();
+    const agent = await showJson(id);
+    const workspace = join(daemon.home, "workspaces", id);
+    expect(agent.cwd).toBe(workspace);
+    expect(agent.workspace).toMatchObject({ kind: "dir", path: workspace, status: "active" });
+    expect((statSync(workspace).mode & 0o777).toString(8)).toBe("700");
+    const shown = await agentd(["show", id]);
+    expect(shown.stdout).toContain(`workspace:  dir ${workspace} (active)\n`);
+  });
+
+  test("--worktree REPO@BASE --branch B: a new worktree of a repository named relative to here", async () => {
+    const repo = newRepo();
+    const base = gitIn(repo, "rev-parse", "HEAD");
+    commitFile(repo, "later.txt", "later\n", "after the base");
+    const { stdout, stderr, code } = await agentd(
+      ["spawn", "--command", FAKE_AGENT, "--worktree", `repo@${base}`, "--branch", "feature/x"],
+      { cwd: dirname(repo) },
+    );
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const id = stdout.trim();
+    const workspace = join(daemon.home, "workspaces", id);
+    expect(await showJson(id)).toMatchObject({
+      cwd: workspace,
+      workspace: { kind: "worktree", path: workspace, repo, branch: "feature/x", base },
+    });
+    expect(gitIn(workspace, "rev-parse", "HEAD")).toBe(base);
+    const shown = await agentd(["show", id]);
+    expect(shown.stdout).toContain(`branch feature/x from ${base} in ${repo}`);
+  });
+
+  test("--branch without --worktree is a usage error", async () => {
+    const { stderr, code } = await agentd(["spawn", "--branch", "b"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("--branch names a worktree's branch: give --worktree too");
   });
 
   test("--protocol, --thinking and --permissions reach the agent's record", async () => {
@@ -220,12 +256,29 @@ describe("a session through the CLI", () => {
     expect(twice.stderr).toContain("already");
   });
 
-  test("rm removes the agent; it is unknown afterwards", async () => {
+  test("rm removes the agent and its workspace; it is unknown afterwards", async () => {
     const { stdout, code } = await agentd(["rm", id]);
     expect(code).toBe(0);
-    expect(stdout).toBe(`${id} removed\n`);
+    const workspace = join(daemon.home, "workspaces", id);
+    expect(stdout).toBe(`${id} removed with its dir ${workspace}\n`);
+    expect(existsSync(workspace)).toBe(false);
     const show = await agentd(["show", id]);
     expect(show.code).toBe(1);
+  });
+
+  test("rm refuses a worktree holding unmerged work, saying what; rm --force removes it", async () => {
+    const repo = newRepo();
+    const tree = await spawnFake("--worktree", repo);
+    const workspace = join(daemon.home, "workspaces", tree);
+    commitFile(workspace, "work.txt", "work\n", "unmerged work");
+    const refused = await agentd(["rm", tree]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`removing the workspace ${workspace} would lose work`);
+    expect(refused.stderr).toContain("unmerged work");
+    expect((await showJson(tree)).status).toBe("idle");
+    const forced = await agentd(["rm", "--force", tree]);
+    expect(forced.code).toBe(0);
+    expect(existsSync(workspace)).toBe(false);
   });
 });
 
@@ -277,5 +330,27 @@ describe("with a token", () => {
     const without = await runCli(["ls"], { env: { AGENTD_URL: guarded.url } });
     expect(without.code).toBe(1);
     expect(without.stderr).toContain("agentd: missing or wrong bearer token");
+  });
+});
+
+describe("--worktree REPO[@BASE]", () => {
+  test("REPO is made absolute here; what follows the last @ is the base", () => {
+    expect(worktreeRequest("repo", undefined)).toEqual({ repo: join(process.cwd(), "repo") });
+    expect(worktreeRequest("/r/repo@v1.2", "b")).toEqual({
+      repo: "/r/repo",
+      base: "v1.2",
+      branch: "b",
+    });
+  });
+
+  test("a directory whose own name holds an @ is the repository whole", () => {
+    const dir = join(tempDir(), "proj@2");
+    mkdirSync(dir);
+    expect(worktreeRequest(dir, undefined)).toEqual({ repo: dir });
+    expect(worktreeRequest(`${dir}@main`, undefined)).toEqual({ repo: dir, base: "main" });
+  });
+
+  test("an empty base is a usage error", () => {
+    expect(() => worktreeRequest("/r/repo@", undefined)).toThrow("nothing after @");
   });
 });

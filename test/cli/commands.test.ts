@@ -151,8 +151,8 @@ describe("agentd rm", () => {
     await waitFor("the crash", async () => (await agent(crashed)).status === "failed");
     const { stdout, code } = await agentd(["rm", "--stopped"]);
     expect(code).toBe(0);
-    expect(stdout).toContain(`${stopped} removed\n`);
-    expect(stdout).toContain(`${crashed} removed\n`);
+    expect(stdout).toContain(`${stopped} removed with its dir `);
+    expect(stdout).toContain(`${crashed} removed with its dir `);
     const left = (await agentd(["ls", "-q"])).stdout.split("\n");
     expect(left).toContain(running);
     expect(left).toContain(pending);
@@ -165,7 +165,11 @@ describe("agentd rm", () => {
     const b = await spawn("--name", "rm-b", "--no-start");
     const { stdout, code } = await agentd(["rm", "rm-a", "rm-b"]);
     expect(code).toBe(0);
-    expect(stdout).toBe(`${a} removed\n${b} removed\n`);
+    expect(stdout.split("\n").map((line) => line.split(" with its dir ")[0])).toEqual([
+      `${a} removed`,
+      `${b} removed`,
+      "",
+    ]);
     expect((await agentd(["rm"])).code).toBe(2);
     expect((await agentd(["rm", "--stopped", a])).code).toBe(2);
   });
@@ -188,7 +192,7 @@ describe("agentd rm", () => {
             "agent risky-1's worktree has 2 uncommitted files (a.txt, b.txt); commit or push them, or remove it with ?force=1";
           return Response.json({ error: { code: "conflict", message } }, { status: 409 });
         }
-        return Response.json({ id, deleted: true });
+        return Response.json({ id, deleted: true, workspace: null });
       },
     });
     servers.push(server);

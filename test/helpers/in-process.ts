@@ -22,7 +22,7 @@ export interface InProcessOptions {
   protocols?: ProtocolDriver[];
   /** Where agents run; by default a MemoryRuntime for both modes (the test plays the agent). */
   runtimes?: RuntimeFactory;
-  /** Daemon settings besides the paths, as flags would give them. */
+  /** Settings as the daemon's flags would give them (paths are the world's own). */
   flags?: SettingFlags;
 }
 
@@ -35,6 +35,7 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
   const home = tempDir("agentd-inprocess-");
   const config = resolveConfig({
     flags: {
+      ...options.flags,
       db: join(home, "agentd.db"),
       logRoot: join(home, "logs"),
       workspace: join(home, "workspaces"),

@@ -11,7 +11,6 @@ export const sampleAgent = (id: string): NewAgent => ({
   provider: "anthropic",
   model: "m1",
   cwd: "/tmp",
-  workspace: null,
   thinking: null,
   extra_args: ["a b", "*"],
   env: { K: "v" },

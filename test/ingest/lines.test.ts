@@ -22,6 +22,19 @@ describe("line splitting", () => {
     expect(lines).toEqual(['{"a":1}', '{"b":2}']);
   });
 
+  test("a partial line survives its reader reusing the buffer it was read into", () => {
+    const { splitter, lines } = collect(1024);
+    const buffer = Buffer.alloc(8);
+    buffer.write('{"a":1}\n');
+    splitter.push(buffer.subarray(0, 8));
+    buffer.write('{"bb":');
+    splitter.push(buffer.subarray(0, 6));
+    buffer.fill("x");
+    buffer.write("22}\n");
+    splitter.push(buffer.subarray(0, 4));
+    expect(lines).toEqual(['{"a":1}', '{"bb":22}']);
+  });
+
   test("does not split on U+2028 or U+2029", () => {
     const { splitter, lines } = collect(1024);
     splitter.push(bytes("one\u2028still one\u2029still\n"));

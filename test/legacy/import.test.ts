@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ImportError, importOriginalDatabase } from "../../src/legacy/import.ts";
 import { getAgent } from "../../src/store/agents.ts";
@@ -17,6 +17,9 @@ import { tempDir } from "../helpers/tmp.ts";
 setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
+
+/** An original whose persistent agents' directory does not exist: it had none. */
+const NO_PERSISTENT_AGENTS = "/nonexistent/agentd-agents";
 
 /** An original database with agents of every kind the import meets. */
 function originalDatabase(): { path: string; managedDir: string } {
@@ -178,7 +181,12 @@ describe("import-legacy", () => {
   test("copies agents as history, with messages, workspaces and cost in micro-USD", () => {
     const { path, managedDir } = originalDatabase();
     const into = join(tempDir(), "agentd.db");
-    const report = importOriginalDatabase({ from: path, into, dryRun: false });
+    const report = importOriginalDatabase({
+      from: path,
+      into,
+      dryRun: false,
+      persistentAgentsDir: NO_PERSISTENT_AGENTS,
+    });
     expect(report).toEqual({
       from: path,
       into,
@@ -270,9 +278,19 @@ describe("import-legacy", () => {
   test("importing twice gives the same rows", () => {
     const { path } = originalDatabase();
     const into = join(tempDir(), "agentd.db");
-    importOriginalDatabase({ from: path, into, dryRun: false });
+    importOriginalDatabase({
+      from: path,
+      into,
+      dryRun: false,
+      persistentAgentsDir: NO_PERSISTENT_AGENTS,
+    });
     const first = dump(into);
-    const again = importOriginalDatabase({ from: path, into, dryRun: false });
+    const again = importOriginalDatabase({
+      from: path,
+      into,
+      dryRun: false,
+      persistentAgentsDir: NO_PERSISTENT_AGENTS,
+    });
     expect(again.imported).toEqual([]);
     expect(again.skipped.map((s) => [s.id, s.reason])).toEqual([
       ["fix-bug-a1b2c3", "already in agentd's database"],
@@ -288,28 +306,55 @@ describe("import-legacy", () => {
     const { path } = originalDatabase();
     const before = sha256(path);
     const into = join(tempDir(), "agentd.db");
-    const dry = importOriginalDatabase({ from: path, into, dryRun: true });
+    const dry = importOriginalDatabase({
+      from: path,
+      into,
+      dryRun: true,
+      persistentAgentsDir: NO_PERSISTENT_AGENTS,
+    });
     expect(existsSync(into)).toBe(false);
-    const real = importOriginalDatabase({ from: path, into, dryRun: false });
+    const real = importOriginalDatabase({
+      from: path,
+      into,
+      dryRun: false,
+      persistentAgentsDir: NO_PERSISTENT_AGENTS,
+    });
     expect({ ...dry, dry_run: false }).toEqual(real);
     const after = dump(into);
-    expect(importOriginalDatabase({ from: path, into, dryRun: true }).imported).toEqual([]);
+    expect(
+      importOriginalDatabase({
+        from: path,
+        into,
+        dryRun: true,
+        persistentAgentsDir: NO_PERSISTENT_AGENTS,
+      }).imported,
+    ).toEqual([]);
     expect(dump(into)).toEqual(after);
     expect(sha256(path)).toBe(before);
   });
 
   test("importing into the original's own file is refused", () => {
     const { path } = originalDatabase();
-    expect(() => importOriginalDatabase({ from: path, into: path, dryRun: false })).toThrow(
-      ImportError,
-    );
+    expect(() =>
+      importOriginalDatabase({
+        from: path,
+        into: path,
+        dryRun: false,
+        persistentAgentsDir: NO_PERSISTENT_AGENTS,
+      }),
+    ).toThrow(ImportError);
   });
 
   test("a database that is not the original's is refused", () => {
     const agentd = join(tempDir(), "agentd.db");
     openDatabase(agentd).close();
     expect(() =>
-      importOriginalDatabase({ from: agentd, into: join(tempDir(), "x.db"), dryRun: false }),
+      importOriginalDatabase({
+        from: agentd,
+        into: join(tempDir(), "x.db"),
+        dryRun: false,
+        persistentAgentsDir: NO_PERSISTENT_AGENTS,
+      }),
     ).toThrow(/not a database of the original agentd/);
   });
 
@@ -339,9 +384,60 @@ describe("import-legacy", () => {
     expect(await daemon.stop()).toBe(0);
   });
 
-  test("without --from it is a usage error", async () => {
+  test("the original's persistent agents are left to adoption, not imported as history", () => {
+    const { path } = originalDatabase();
+    const dir = join(tempDir(), "agentd-agents");
+    mkdirSync(dir);
+    const envFile = join(dir, "helper.env");
+    writeFileSync(envFile, "AGENTD_PROVIDER=p\nAGENTD_MODEL=m\nAGENTD_CWD=/home/ben/project\n");
+    const into = join(tempDir(), "agentd.db");
+    const report = importOriginalDatabase({
+      from: path,
+      into,
+      dryRun: false,
+      persistentAgentsDir: dir,
+    });
+    expect(report.imported).toEqual(["fix-bug-a1b2c3", "broken-run", "tree-agent"]);
+    expect(report.skipped).toContainEqual({
+      id: "helper",
+      reason: `a persistent agent of the original (${envFile}): \`agentd import-legacy --persistent\` adopts it`,
+    });
+    expect(report.workspaces).toBe(2);
+    const db = openDatabase(into);
+    expect(getAgent(db, "helper")).toBeNull();
+    db.close();
+  });
+
+  test("an agent row naming a directory the original kept no record of gets an external workspace", () => {
+    const dir = tempDir();
+    const path = join(dir, "agentd.db");
+    const cwd = tempDir();
+    const db = createOriginalDatabase(path);
+    insertRow(db, "agents", { run_id: "plain", status: "completed", workspace: cwd, cwd });
+    db.close();
+    const into = join(tempDir(), "agentd.db");
+    const report = importOriginalDatabase({
+      from: path,
+      into,
+      dryRun: false,
+      persistentAgentsDir: NO_PERSISTENT_AGENTS,
+    });
+    expect(report.workspaces).toBe(1);
+    const agentd = openDatabase(into);
+    expect(getAgent(agentd, "plain")?.workspace).toMatchObject({
+      kind: "external",
+      path: cwd,
+      status: "active",
+    });
+    agentd.close();
+  });
+
+  test("without --from or --persistent it is a usage error", async () => {
     const result = await runCli(["import-legacy"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("--from OLD.db is required");
+    expect(result.stderr).toContain("give --from OLD.db (import a database) or --persistent");
+    const both = await runCli(["import-legacy", "--persistent", "--from", "x.db"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("import the database with --from in a separate run");
   });
 });

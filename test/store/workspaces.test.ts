@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { insertAgent, updateAgent } from "../../src/store/agents.ts";
+import { getAgent, insertAgent, updateAgent } from "../../src/store/agents.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
 import {
@@ -115,6 +115,37 @@ describe("workspace records", () => {
       ["ext", "external", "active", "t0"],
       ["tree", "worktree", "active", "t1"],
     ]);
+    db.close();
+  });
+
+  test("a workspace named in an agent row of the second schema becomes an external record", () => {
+    const path = join(tempDir(), "agentd.db");
+    const v2 = new Database(path, { create: true, strict: true });
+    v2.run(MIGRATIONS[0] as string);
+    v2.run(MIGRATIONS[1] as string);
+    v2.run("PRAGMA user_version = 2");
+    const agent = (id: string, workspace: string | null) =>
+      v2
+        .query(
+          `INSERT INTO agents (id, name, mode, protocol, status, provider, model, cwd, workspace, created_at, updated_at)
+           VALUES (?, 'n', 'run', 'omni', 'stopped', 'p', 'm', '/', ?, 't0', 't0')`,
+        )
+        .run(id, workspace);
+    agent("named", "/w/named");
+    agent("recorded", "/w/ignored");
+    agent("none", null);
+    v2.run(
+      `INSERT INTO workspaces (agent_id, kind, path, status, created_at, accessed_at)
+       VALUES ('recorded', 'dir', '/w/recorded', 'active', 't1', 't1')`,
+    );
+    v2.close();
+    const db = openDatabase(path);
+    expect(listWorkspaces(db).map((w) => [w.agent_id, w.kind, w.path, w.created_at])).toEqual([
+      ["named", "external", "/w/named", "t0"],
+      ["recorded", "dir", "/w/recorded", "t1"],
+    ]);
+    expect(getAgent(db, "named")?.workspace).toMatchObject({ kind: "external", path: "/w/named" });
+    expect(getAgent(db, "none")?.workspace).toBeNull();
     db.close();
   });
 });

@@ -36,7 +36,7 @@ async function createAgent(
   request: Parameters<AgentWorkspaces["prepare"]>[1],
 ) {
   const prepared = await s.workspaces.prepare(id, request);
-  insertAgent(s.db, { ...sampleAgent(id), cwd: prepared.path, workspace: prepared.path });
+  insertAgent(s.db, { ...sampleAgent(id), cwd: prepared.path });
   return s.workspaces.record(id, prepared);
 }
 
@@ -146,9 +146,12 @@ describe("agents' workspaces", () => {
     const repo = newRepo();
     const record = await createAgent(s, "a-9", { worktree: { repo } });
     const sha = commitFile(record.path, "work.txt", "w\n", "agent work");
-    expect(await s.workspaces.workAtRisk("a-9")).toEqual([
+    const atRisk = [
       { path: record.path, uncommitted: [], unmerged_commits: [{ sha, subject: "agent work" }] },
-    ]);
+    ];
+    const refusedEarly = await s.workspaces.refuseWorkAtRisk("a-9").catch((e) => e);
+    expect(refusedEarly).toBeInstanceOf(WorkAtRiskError);
+    expect(refusedEarly.risks).toEqual(atRisk);
     const refused = await s.workspaces.remove("a-9", { force: false }).catch((e) => e);
     expect(refused).toBeInstanceOf(WorkAtRiskError);
     expect(refused).toBeInstanceOf(ConflictError);

@@ -136,6 +136,22 @@ describe("removing a worktree", () => {
     expect(gitIn(worktree.repo, "worktree", "list", "--porcelain")).not.toContain(worktree.path);
     expect(branches(worktree.repo)).toEqual(["main"]);
   });
+
+  test("a worktree whose repository is gone, or is one no more, is only files: forced, they go", async () => {
+    for (const breakIt of [
+      (repo: string) => rmSync(repo, { recursive: true }),
+      (repo: string) => rmSync(join(repo, ".git"), { recursive: true }),
+    ]) {
+      const worktree = await agentWorktree();
+      writeFileSync(join(worktree.path, "left.txt"), "x");
+      breakIt(worktree.repo);
+      expect(await removeWorkspace(worktree, { force: true })).toEqual({
+        removed: true,
+        note: null,
+      });
+      expect(existsSync(worktree.path)).toBe(false);
+    }
+  });
 });
 
 describe("removing a managed directory", () => {

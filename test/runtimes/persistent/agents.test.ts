@@ -18,6 +18,7 @@ import {
   waitForStatus,
 } from "../../helpers/agents.ts";
 import { startDaemon, stopAllDaemons, type TestDaemon } from "../../helpers/daemon.ts";
+import { commitFile, gitIn, newRepo } from "../../helpers/git.ts";
 import { readEvents } from "../../helpers/sse.ts";
 import { describeWithSystemd, startUserManager } from "../../helpers/systemd.ts";
 import { tempDir } from "../../helpers/tmp.ts";
@@ -412,6 +413,49 @@ describeWithSystemd("persistent agents under a real systemd user manager", manag
     for (const file of files) expect(existsSync(file)).toBe(false);
     expect(await unitProperty("doomed", "ActiveState")).toBe("inactive");
     expect((await daemon.api("/agents/doomed")).status).toBe(404);
+  });
+
+  test("without cwd it works in a directory of its own, removed with it", async () => {
+    const created = await createOk("homed", { cwd: undefined });
+    const path = join(home, "workspaces", "homed");
+    expect(created).toMatchObject({ cwd: path, workspace: { kind: "dir", path } });
+    const answer = await ask(daemon, "homed", "ARGV");
+    expect(JSON.parse(answer.response ?? "{}").cwd).toBe(path);
+    expect((await daemon.api("/agents/homed", { method: "DELETE" })).status).toBe(200);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test("a worktree is its unit's cwd; DELETE refuses its unmerged commit and leaves it running, force removes it", async () => {
+    const repo = newRepo();
+    const created = await createOk("treeish", { cwd: undefined, worktree: { repo } });
+    const path = join(home, "workspaces", "treeish");
+    expect(created.workspace).toMatchObject({ kind: "worktree", path, branch: "agentd/treeish" });
+    const answer = await ask(daemon, "treeish", "ARGV");
+    expect(JSON.parse(answer.response ?? "{}").cwd).toBe(path);
+    const sha = commitFile(path, "work.txt", "work\n", "unmerged work");
+
+    const refused = await daemon.api<ErrorJson>("/agents/treeish", { method: "DELETE" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain(`${sha.slice(0, 12)} unmerged work`);
+    expect(await unitProperty("treeish", "ActiveState")).toBe("active");
+    expect((await getAgent(daemon, "treeish")).status).toBe("idle");
+
+    const forced = await daemon.api("/agents/treeish?force=1", { method: "DELETE" });
+    expect(forced.status).toBe(200);
+    expect(existsSync(path)).toBe(false);
+    expect(gitIn(repo, "branch", "--format=%(refname:short)")).toBe("main");
+    expect(await unitProperty("treeish", "ActiveState")).toBe("inactive");
+  });
+
+  test("its unit's PATH holds the Nix profile directories, with the user's home", async () => {
+    await createOk("pathfinder");
+    const environment = await unitProperty("pathfinder", "Environment");
+    const path = /(?:^| )PATH=(\S+)/.exec(environment)?.[1]?.split(":") ?? [];
+    expect(path).toContain("/run/current-system/sw/bin");
+    expect(path).toContain("/usr/local/bin");
+    expect(path.filter((dir) => dir.endsWith("/.nix-profile/bin"))).toHaveLength(1);
+    expect(path.find((dir) => dir.endsWith("/.nix-profile/bin"))).not.toContain("%h");
+    expect(new Set(path).size).toBe(path.length);
   });
 
   test("/health warns that persistent agents stop at logout until lingering is enabled", async () => {
