@@ -1,0 +1,121 @@
+/**
+ * `bun run bench`: agentd measured black-box (HTTP API, CLI, binary) against baselines in the
+ * same run, and the results written to bench/results.json and printed as a table.
+ *
+ *   --smoke          one repetition at small sizes (CI: shows the bench still works)
+ *   --only ID,…      only these scenarios
+ *   --binary PATH    measure this agentd binary instead of building one from the source
+ *   --out PATH       where to write the results (bench/results.json; bench/results-smoke.json
+ *                    with --smoke)
+ */
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { buildAgentd } from "./lib/compile.ts";
+import { describeMachine, formatMachine } from "./lib/machine.ts";
+import { BENCH_DIR } from "./lib/paths.ts";
+import { type BenchContext, measure, type ScenarioResult } from "./lib/scenario.ts";
+import { BenchSession } from "./lib/session.ts";
+import { resultsNotes, resultsTable } from "./lib/table.ts";
+import { SCENARIOS } from "./scenarios/index.ts";
+
+const { values: options } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    smoke: { type: "boolean", default: false },
+    only: { type: "string" },
+    binary: { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (options.help) {
+  console.log(
+    "usage: bun run bench [--smoke] [--only ID,…] [--binary PATH] [--out PATH]\nscenarios:",
+  );
+  for (const scenario of SCENARIOS) console.log(`  ${scenario.id.padEnd(20)} ${scenario.title}`);
+  process.exit(0);
+}
+
+const selected = selectScenarios(options.only);
+const session = new BenchSession();
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    console.error(`\nbench: ${signal}: stopping everything it started`);
+    void session.close().finally(() => process.exit(130));
+  });
+}
+
+const started = performance.now();
+const results: ScenarioResult[] = [];
+try {
+  const context: BenchContext = {
+    session,
+    agentd: await agentdBinary(),
+    smoke: options.smoke,
+  };
+  const machine = describeMachine(context.agentd);
+  progress(`machine: ${formatMachine(machine)}`);
+  for (const scenario of selected) {
+    const scenarioStart = performance.now();
+    progress(`${scenario.id}: ${scenario.title} …`);
+    const result = await measure(scenario, context);
+    results.push(result);
+    const took = `${((performance.now() - scenarioStart) / 1000).toFixed(1)} s`;
+    progress(
+      `${scenario.id}: ${result.status === "measured" ? "done" : `${result.status}: ${result.reason}`} (${took})`,
+    );
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const out = resolve(
+    options.out ?? join(BENCH_DIR, options.smoke ? "results-smoke.json" : "results.json"),
+  );
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        mode: options.smoke ? "smoke" : "full",
+        duration_s: Math.round(seconds),
+        machine,
+        scenarios: results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\n${resultsTable(results)}\n`);
+  const notes = resultsNotes(results);
+  if (notes) console.log(`${notes}\n`);
+  console.log(`machine: ${formatMachine(machine)}`);
+  console.log(`${results.length} scenarios in ${seconds.toFixed(0)} s; results in ${out}`);
+} finally {
+  await session.close();
+}
+if (results.some((result) => result.status === "failed")) process.exit(1);
+
+function selectScenarios(only: string | undefined) {
+  if (only === undefined) return SCENARIOS;
+  const ids = only.split(",").map((id) => id.trim());
+  const unknown = ids.filter((id) => !SCENARIOS.some((scenario) => scenario.id === id));
+  if (unknown.length > 0) {
+    console.error(
+      `bench: no scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.id).join(", ")}`,
+    );
+    process.exit(2);
+  }
+  return SCENARIOS.filter((scenario) => ids.includes(scenario.id));
+}
+
+async function agentdBinary(): Promise<string> {
+  if (options.binary !== undefined) return resolve(options.binary);
+  const outfile = join(session.dir("build"), "agentd");
+  progress("building agentd from the source …");
+  await buildAgentd(outfile);
+  return outfile;
+}
+
+function progress(message: string): void {
+  console.error(`bench: ${message}`);
+}
