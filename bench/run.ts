@@ -40,8 +40,12 @@ if (options.help) {
 
 const selected = selectScenarios(options.only);
 const session = new BenchSession();
+let interrupted = false;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
+    // `bun run` passes a Ctrl-C on to the process group it already reached: say it once.
+    if (interrupted) return;
+    interrupted = true;
     console.error(`\nbench: ${signal}: stopping everything it started`);
     void session.close().finally(() => process.exit(130));
   });

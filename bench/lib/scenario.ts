@@ -35,7 +35,10 @@ export interface Check {
 export interface Sides {
   agentd(): Promise<number>;
   baseline(): Promise<number>;
-  /** Untimed, after the repetitions: facts to report beside the numbers. */
+  /**
+   * An untimed run of agentd's side that also checks facts to report beside the numbers; it
+   * stands in for agentd's warm-up.
+   */
   check?(): Promise<Check[]>;
   /** Facts about the setup worth printing (sizes, bytes). */
   notes?(): string[];
@@ -80,8 +83,8 @@ export type ScenarioResult = {
 export const DEFAULT_REPETITIONS = 5;
 
 /**
- * Run one scenario: a warm-up of each side, then repetitions alternating agentd and baseline,
- * so that whatever else the machine does falls on both alike; then its checks.
+ * Run one scenario: a warm-up of each side (agentd's with its checks), then repetitions
+ * alternating agentd and baseline, so that whatever else the machine does falls on both alike.
  */
 export async function measure(scenario: Scenario, context: BenchContext): Promise<ScenarioResult> {
   const head = {
@@ -100,9 +103,10 @@ export async function measure(scenario: Scenario, context: BenchContext): Promis
     return { ...head, notes: [], status: "failed", reason: messageOf(error) };
   }
   try {
+    const checks = sides.check ? await sides.check() : [];
     // The smoke run only shows that every step still works: no warm-up, one repetition.
     if (!context.smoke) {
-      await sides.agentd();
+      if (!sides.check) await sides.agentd();
       await sides.baseline();
     }
     const repetitions = context.smoke ? 1 : (scenario.repetitions ?? DEFAULT_REPETITIONS);
@@ -112,7 +116,6 @@ export async function measure(scenario: Scenario, context: BenchContext): Promis
       agentdSamples.push(await sides.agentd());
       baselineSamples.push(await sides.baseline());
     }
-    const checks = (await sides.check?.()) ?? [];
     const agentd = summarize(agentdSamples);
     const baselineSummary = summarize(baselineSamples);
     const comparison = compare(scenario.target, agentd.median, baselineSummary.median);
