@@ -5,15 +5,18 @@
  *   --smoke          one repetition at small sizes (CI: shows the bench still works)
  *   --only ID,…      only these scenarios
  *   --binary PATH    measure this agentd binary instead of building one from the source
+ *   --profile DIR    run agentd from the source under bun's CPU profiler instead: each agentd
+ *                    process writes a .cpuprofile and a .md summary into DIR when it exits
+ *                    (the numbers are then not comparable; use with --only)
  *   --out PATH       where to write the results (bench/results.json; bench/results-smoke.json
- *                    with --smoke)
+ *                    with --smoke; DIR/results.json with --profile)
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildAgentd } from "./lib/compile.ts";
 import { describeMachine, formatMachine } from "./lib/machine.ts";
-import { BENCH_DIR } from "./lib/paths.ts";
+import { BENCH_DIR, REPO_ROOT } from "./lib/paths.ts";
 import { type BenchContext, measure, type ScenarioResult } from "./lib/scenario.ts";
 import { BenchSession } from "./lib/session.ts";
 import { resultsNotes, resultsTable } from "./lib/table.ts";
@@ -25,6 +28,7 @@ const { values: options } = parseArgs({
     smoke: { type: "boolean", default: false },
     only: { type: "string" },
     binary: { type: "string" },
+    profile: { type: "string" },
     out: { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -32,7 +36,7 @@ const { values: options } = parseArgs({
 
 if (options.help) {
   console.log(
-    "usage: bun run bench [--smoke] [--only ID,…] [--binary PATH] [--out PATH]\nscenarios:",
+    "usage: bun run bench [--smoke] [--only ID,…] [--binary PATH | --profile DIR] [--out PATH]\nscenarios:",
   );
   for (const scenario of SCENARIOS) console.log(`  ${scenario.id.padEnd(20)} ${scenario.title}`);
   process.exit(0);
@@ -56,7 +60,7 @@ const results: ScenarioResult[] = [];
 try {
   const context: BenchContext = {
     session,
-    agentd: await agentdBinary(),
+    agentd: await agentdCommand(),
     smoke: options.smoke,
   };
   const machine = describeMachine(context.agentd);
@@ -72,9 +76,7 @@ try {
     );
   }
   const seconds = (performance.now() - started) / 1000;
-  const out = resolve(
-    options.out ?? join(BENCH_DIR, options.smoke ? "results-smoke.json" : "results.json"),
-  );
+  const out = resolve(options.out ?? defaultOut());
   writeFileSync(
     out,
     `${JSON.stringify(
@@ -112,12 +114,34 @@ function selectScenarios(only: string | undefined) {
   return SCENARIOS.filter((scenario) => ids.includes(scenario.id));
 }
 
-async function agentdBinary(): Promise<string> {
-  if (options.binary !== undefined) return resolve(options.binary);
+async function agentdCommand(): Promise<string[]> {
+  if (options.binary !== undefined && options.profile !== undefined) {
+    console.error("bench: --binary and --profile exclude each other: a profile is of the source");
+    process.exit(2);
+  }
+  if (options.profile !== undefined) {
+    const dir = resolve(options.profile);
+    mkdirSync(dir, { recursive: true });
+    progress(`profiling agentd from the source into ${dir}`);
+    return [
+      process.execPath,
+      "--no-orphans",
+      "--cpu-prof",
+      "--cpu-prof-md",
+      `--cpu-prof-dir=${dir}`,
+      join(REPO_ROOT, "src/main.ts"),
+    ];
+  }
+  if (options.binary !== undefined) return [resolve(options.binary)];
   const outfile = join(session.dir("build"), "agentd");
   progress("building agentd from the source …");
   await buildAgentd(outfile);
-  return outfile;
+  return [outfile];
+}
+
+function defaultOut(): string {
+  if (options.profile !== undefined) return join(resolve(options.profile), "results.json");
+  return join(BENCH_DIR, options.smoke ? "results-smoke.json" : "results.json");
 }
 
 function progress(message: string): void {

@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { waitFor } from "../../test/helpers/wait.ts";
@@ -13,48 +14,49 @@ export interface AgentdOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** An agentd daemon started from the binary under test, on a free port. */
+/** An agentd daemon, started with the command under test, on a free port. */
 export class Agentd {
   private constructor(
     readonly url: string,
     readonly home: string,
-    private readonly proc: Subprocess<"ignore", "pipe", "pipe">,
+    private readonly proc: Subprocess<"ignore", number, number>,
     private readonly output: () => string,
   ) {}
 
   static async start(
     session: BenchSession,
-    binary: string,
+    command: string[],
     options: AgentdOptions = {},
   ): Promise<Agentd> {
     const home = options.home ?? session.dir("agentd");
+    // Its output goes to a file: a pipe the bench drains could fill up and hold the daemon back.
+    const outputPath = join(home, "daemon.out");
+    const output = openSync(outputPath, "a");
     const proc = session.track(
-      Bun.spawn([binary, "daemon", "--port", "0", ...homeArgs(home), ...(options.args ?? [])], {
+      Bun.spawn([...command, "daemon", "--port", "0", ...homeArgs(home), ...(options.args ?? [])], {
         stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
+        stdout: output,
+        stderr: output,
         env: { ...process.env, AGENTD_TOKEN: undefined, ...options.env },
       }),
     );
-    let text = "";
-    const keep = (chunk: string) => {
-      text = (text + chunk).slice(-OUTPUT_TAIL);
-    };
-    void drain(proc.stdout, keep);
-    void drain(proc.stderr, keep);
+    closeSync(output);
+    const recentOutput = () => tail(outputPath);
     const url = await waitFor(
       "agentd to print where it listens",
       () => {
-        const found = /listening on (\S+)/.exec(text)?.[1];
+        const found = /^listening on (\S+)$/m.exec(recentOutput())?.[1];
         if (found) return found;
-        if (proc.exitCode !== null) throw new Error(`agentd exited with ${proc.exitCode}: ${text}`);
+        if (proc.exitCode !== null) {
+          throw new Error(`agentd exited with ${proc.exitCode}: ${recentOutput()}`);
+        }
       },
       30_000,
     ).catch((error) => {
       proc.kill("SIGKILL");
       throw error;
     });
-    return new Agentd(url, home, proc, () => text);
+    return new Agentd(url, home, proc, recentOutput);
   }
 
   get pid(): number {
@@ -122,7 +124,16 @@ export function homeArgs(home: string): string[] {
   ];
 }
 
-async function drain(stream: ReadableStream<Uint8Array>, onText: (text: string) => void) {
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
+/** The last bytes of a file, as text. */
+function tail(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, OUTPUT_TAIL);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -24,7 +24,7 @@ const CREATE_CONCURRENCY = 16;
  */
 export async function readSides(context: BenchContext, load: ReadLoad): Promise<Sides> {
   requireWrk();
-  const seconds = context.smoke ? 1 : 3;
+  const seconds = context.smoke ? 1 : 2;
   const daemon = await Agentd.start(context.session, context.agentd);
   let server: LineChild | undefined;
   try {

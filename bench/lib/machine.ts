@@ -14,7 +14,7 @@ export interface Machine {
   commit: string;
 }
 
-export function describeMachine(agentdBinary: string): Machine {
+export function describeMachine(agentd: string[]): Machine {
   return {
     cpu: cpus()[0]?.model.trim() ?? "unknown",
     cores: cpus().length,
@@ -22,7 +22,7 @@ export function describeMachine(agentdBinary: string): Machine {
     os: osName(),
     kernel: release(),
     bun: Bun.version,
-    agentd: output([agentdBinary, "version"]),
+    agentd: output([...agentd, "version"]),
     commit: output(["git", "-C", REPO_ROOT, "describe", "--always", "--dirty"]),
   };
 }

@@ -3,8 +3,8 @@ import { type Summary, summarize } from "./stats.ts";
 
 export interface BenchContext {
   session: BenchSession;
-  /** The agentd binary under test. */
-  agentd: string;
+  /** The command that runs the agentd under test: its binary, or bun on the source (--profile). */
+  agentd: string[];
   /** One repetition at small sizes, to show the bench still works. */
   smoke: boolean;
 }

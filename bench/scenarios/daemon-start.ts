@@ -15,7 +15,7 @@ export const daemonStart: Scenario = {
     const server = join(context.session.dir("hello-server"), "hello-server");
     await compileBaseline("bench/baselines/hello-server.ts", server);
     const home = context.session.dir("agentd");
-    const daemon = [context.agentd, "daemon", "--port", "0", ...homeArgs(home)];
+    const daemon = [...context.agentd, "daemon", "--port", "0", ...homeArgs(home)];
     const runs = context.smoke ? 2 : 10;
     return {
       agentd: () => medianReadyMs(context.session, daemon, "/health", runs),

@@ -15,7 +15,7 @@ export const version: Scenario = {
     await compileBaseline("bench/baselines/hello.ts", hello);
     const runs = context.smoke ? 3 : 20;
     return {
-      agentd: async () => medianRunMs([context.agentd, "version"], runs),
+      agentd: async () => medianRunMs([...context.agentd, "version"], runs),
       baseline: async () => medianRunMs([hello], runs),
       notes: () => [`each measurement: the median of ${runs} runs`],
       close: async () => {},

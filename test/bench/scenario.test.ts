@@ -42,7 +42,7 @@ function scenario(prepare: () => Promise<Sides>): Scenario {
 
 const context = (smoke: boolean): BenchContext => ({
   session: {} as BenchSession,
-  agentd: "/nonexistent/agentd",
+  agentd: ["/nonexistent/agentd"],
   smoke,
 });
 
