@@ -15,9 +15,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildAgentd } from "./lib/compile.ts";
-import { describeMachine, formatMachine } from "./lib/machine.ts";
+import { describeMachine, formatMachine, type Machine } from "./lib/machine.ts";
 import { BENCH_DIR, REPO_ROOT } from "./lib/paths.ts";
-import { type BenchContext, measure, type ScenarioResult } from "./lib/scenario.ts";
+import { type BenchContext, measure, type Scenario, type ScenarioResult } from "./lib/scenario.ts";
 import { BenchSession } from "./lib/session.ts";
 import { resultsNotes, resultsTable } from "./lib/table.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
@@ -58,48 +58,45 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 const started = performance.now();
 const results: ScenarioResult[] = [];
 try {
-  const context: BenchContext = {
-    session,
-    agentd: await agentdCommand(),
-    smoke: options.smoke,
-  };
+  const context: BenchContext = { session, agentd: await agentdCommand(), smoke: options.smoke };
   const machine = describeMachine(context.agentd);
   progress(`machine: ${formatMachine(machine)}`);
-  for (const scenario of selected) {
-    const scenarioStart = performance.now();
-    progress(`${scenario.id}: ${scenario.title} …`);
-    const result = await measure(scenario, context);
-    results.push(result);
-    const took = `${((performance.now() - scenarioStart) / 1000).toFixed(1)} s`;
-    progress(
-      `${scenario.id}: ${result.status === "measured" ? "done" : `${result.status}: ${result.reason}`} (${took})`,
-    );
-  }
-  const seconds = (performance.now() - started) / 1000;
+  for (const scenario of selected) results.push(await measureWithProgress(scenario, context));
+  report(results, machine, (performance.now() - started) / 1000);
+} finally {
+  await session.close();
+}
+if (results.some((result) => result.status === "failed")) process.exit(1);
+
+async function measureWithProgress(
+  scenario: Scenario,
+  context: BenchContext,
+): Promise<ScenarioResult> {
+  const start = performance.now();
+  progress(`${scenario.id}: ${scenario.title} …`);
+  const result = await measure(scenario, context);
+  const outcome = result.status === "measured" ? "done" : `${result.status}: ${result.reason}`;
+  progress(`${scenario.id}: ${outcome} (${((performance.now() - start) / 1000).toFixed(1)} s)`);
+  return result;
+}
+
+/** Write the results file and print the table, its notes, the machine and the run time. */
+function report(results: ScenarioResult[], machine: Machine, seconds: number): void {
   const out = resolve(options.out ?? defaultOut());
-  writeFileSync(
-    out,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        mode: options.smoke ? "smoke" : "full",
-        duration_s: Math.round(seconds),
-        machine,
-        scenarios: results,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const file = {
+    date: new Date().toISOString(),
+    mode: options.smoke ? "smoke" : "full",
+    duration_s: Math.round(seconds),
+    machine,
+    scenarios: results,
+  };
+  writeFileSync(out, `${JSON.stringify(file, null, 2)}\n`);
   console.log(`\n${resultsTable(results)}\n`);
   const notes = resultsNotes(results);
   if (notes) console.log(`${notes}\n`);
   console.log(`machine: ${formatMachine(machine)}`);
   console.log(`${results.length} scenarios in ${seconds.toFixed(0)} s; results in ${out}`);
-} finally {
-  await session.close();
 }
-if (results.some((result) => result.status === "failed")) process.exit(1);
 
 function selectScenarios(only: string | undefined) {
   if (only === undefined) return SCENARIOS;

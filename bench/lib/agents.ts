@@ -1,4 +1,3 @@
-import { waitFor } from "../../test/helpers/wait.ts";
 import type { Agentd } from "./agentd.ts";
 
 export interface AgentBody {
@@ -41,18 +40,6 @@ export async function turn(daemon: Agentd, id: string, message: string): Promise
       `turn ${answer.turn_id} of ${id} ended ${answer.status}: ${answer.error ?? ""}`,
     );
   }
-}
-
-export async function agentStatus(daemon: Agentd, id: string): Promise<string> {
-  return (await daemon.api<AgentJson>(`/agents/${id}`)).status;
-}
-
-export function waitForStatus(daemon: Agentd, id: string, status: string): Promise<true> {
-  return waitFor(
-    `agent ${id} to be ${status}`,
-    async () => (await agentStatus(daemon, id)) === status,
-    60_000,
-  );
 }
 
 export async function removeAgent(daemon: Agentd, id: string): Promise<void> {
