@@ -46,7 +46,7 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
   );
   const line = (cells: readonly string[]) =>
     `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(" | ")} |`;
-  const rule = `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`;
+  const rule = line(widths.map((width) => "-".repeat(width)));
   return [line(HEADERS), rule, ...rows.map(line)].join("\n");
 }
 

@@ -89,7 +89,7 @@ describe("resultsTable", () => {
     expect(lines[0]).toMatch(
       /^\| scenario +\| agentd +\| baseline +\| ratio +\| target +\| met +\|$/,
     );
-    expect(lines[1]).toMatch(/^\|-+\|-+\|-+\|-+\|-+\|-+\|$/);
+    expect(lines[1]).toMatch(/^\| -+ \| -+ \| -+ \| -+ \| -+ \| -+ \|$/);
     const cells = (line: string | undefined) => line?.split("|").map((cell) => cell.trim());
     expect(cells(lines[2])).toEqual([
       "",
