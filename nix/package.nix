@@ -73,7 +73,7 @@ stdenvNoCC.mkDerivation (finalAttrs: {
     # A fixed-output derivation must not refer to other store paths; fixup would add some.
     dontFixup = true;
 
-    outputHash = "sha256-3+QMDnqJu+2/lblJ1SR/UcyoGe4sesSzyIjK8pd2Lps=";
+    outputHash = "sha256-s2JrCq17fRy0D/eaifesYkJ/D5/GoxDwkDXtj1j0ytQ=";
     outputHashAlgo = "sha256";
     outputHashMode = "recursive";
   };

@@ -35,15 +35,27 @@ export interface UserManager {
  */
 export async function startUserManager(): Promise<UserManager | null> {
   try {
-    return await launch();
+    return await launchUserManager();
   } catch (error) {
-    if (!(error instanceof Unavailable)) throw error;
-    if (process.env.AGENTD_REQUIRE_SYSTEMD === "1") {
-      throw new Error(`AGENTD_REQUIRE_SYSTEMD=1 but no systemd user manager: ${error.message}`);
-    }
+    if (!(error instanceof SystemdUnavailable)) throw error;
     console.warn(`skipping systemd tests: ${error.message}`);
     unavailableBecause = error.message;
     return null;
+  }
+}
+
+/**
+ * Start a private user manager, or throw SystemdUnavailable saying why this machine cannot run
+ * one; with AGENTD_REQUIRE_SYSTEMD=1 (CI) that is a plain error instead.
+ */
+export async function launchUserManager(): Promise<UserManager> {
+  try {
+    return await launch();
+  } catch (error) {
+    if (error instanceof SystemdUnavailable && process.env.AGENTD_REQUIRE_SYSTEMD === "1") {
+      throw new Error(`AGENTD_REQUIRE_SYSTEMD=1 but no systemd user manager: ${error.message}`);
+    }
+    throw error;
   }
 }
 
@@ -71,10 +83,10 @@ const NO_MANAGER: UserManager = {
   stop: async () => {},
 };
 
-class Unavailable extends Error {}
+export class SystemdUnavailable extends Error {}
 
 async function launch(): Promise<UserManager> {
-  if (process.platform !== "linux") throw new Unavailable("not Linux");
+  if (process.platform !== "linux") throw new SystemdUnavailable("not Linux");
   const binary = systemdBinary();
   const createdMarker = ensureBootedMarker();
   const root = mkdtempSync(join(tmpdir(), "agentd-systemd-"));
@@ -121,7 +133,7 @@ async function launch(): Promise<UserManager> {
     await waitFor(
       "systemd --user to open its private socket",
       () => {
-        if (manager.exitCode !== null) throw new Unavailable(`it exited: ${output()}`);
+        if (manager.exitCode !== null) throw new SystemdUnavailable(`it exited: ${output()}`);
         return existsSync(join(runtimeDir, "systemd/private"));
       },
       15_000,
@@ -132,8 +144,10 @@ async function launch(): Promise<UserManager> {
     );
   } catch (error) {
     await cleanup();
-    if (error instanceof Unavailable) throw error;
-    throw new Unavailable(`${error instanceof Error ? error.message : error}; output: ${output()}`);
+    if (error instanceof SystemdUnavailable) throw error;
+    throw new SystemdUnavailable(
+      `${error instanceof Error ? error.message : error}; output: ${output()}`,
+    );
   }
   const { HOME: _home, ...clientEnv } = env;
   return { env: clientEnv, configHome, systemctl, stop: cleanup };
@@ -141,14 +155,14 @@ async function launch(): Promise<UserManager> {
 
 function systemdBinary(): string {
   const systemctl = Bun.which("systemctl");
-  if (!systemctl) throw new Unavailable("systemctl is not on PATH");
+  if (!systemctl) throw new SystemdUnavailable("systemctl is not on PATH");
   const candidates = [
     join(dirname(realpathSync(systemctl)), "../lib/systemd/systemd"),
     "/usr/lib/systemd/systemd",
     "/lib/systemd/systemd",
   ];
   const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new Unavailable(`no systemd binary in ${candidates.join(", ")}`);
+  if (!found) throw new SystemdUnavailable(`no systemd binary in ${candidates.join(", ")}`);
   return found;
 }
 
@@ -164,7 +178,7 @@ function ensureBootedMarker(): boolean {
     process.env.AGENTD_TEST_SYSTEMD === "1" ||
     process.env.AGENTD_REQUIRE_SYSTEMD === "1";
   if (process.getuid?.() !== 0 || !allowed) {
-    throw new Unavailable(
+    throw new SystemdUnavailable(
       `${BOOTED_MARKER} is missing (systemd is not PID 1); as root, set AGENTD_TEST_SYSTEMD=1 to let the tests create it`,
     );
   }
