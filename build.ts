@@ -41,6 +41,9 @@ const result = await Bun.build({
   entrypoints: ["src/main.ts"],
   target: "bun",
   minify: false,
+  // Parsed ahead of time: the CLI and the daemon start without parsing their whole bundle.
+  bytecode: true,
+  format: "cjs",
   define: {
     AGENTD_VERSION: JSON.stringify(version),
     AGENTD_COMMIT: JSON.stringify(commit),

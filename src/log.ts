@@ -1,3 +1,5 @@
+import { writeSync } from "node:fs";
+
 /** One line per message on stderr: `2026-01-01T00:00:00.000Z INFO message`. */
 type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -14,7 +16,14 @@ export function isLogLevel(value: string): value is Level {
 
 function write(level: Level, message: string): void {
   if (ORDER[level] < ORDER[threshold]) return;
-  process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
+  const line = `${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`;
+  try {
+    // Straight to the descriptor: process.stderr would load Node's stream machinery at start.
+    writeSync(2, line);
+  } catch {
+    // A non-blocking stderr that is full: let the stream queue it.
+    process.stderr.write(line);
+  }
 }
 
 export const log = {

@@ -1,3 +1,4 @@
 import { runCli } from "./cli/index.ts";
 
-process.exit(await runCli(Bun.argv.slice(2)));
+// No top-level await: the compiled binary is CommonJS bytecode, which has none.
+void runCli(Bun.argv.slice(2)).then((code) => process.exit(code));

@@ -4,5 +4,7 @@ export function selfCommand(): string[] {
 }
 
 export function isCompiled(): boolean {
-  return import.meta.path.startsWith("/$bunfs/");
+  // The compiled binary's entry point lives in its embedded file system. (import.meta.path is
+  // no help: in the binary's CommonJS bytecode it names the source file at build time.)
+  return Bun.main.startsWith("/$bunfs/");
 }

@@ -25,6 +25,8 @@ export async function compileBaseline(entry: string, outfile: string): Promise<v
     entrypoints: [join(REPO_ROOT, entry)],
     target: "bun",
     minify: false,
+    bytecode: true,
+    format: "cjs",
     compile: {
       outfile,
       execArgv: ["--no-orphans"],

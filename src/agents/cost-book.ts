@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
-import type { Prices, UsageGroup, UsageReport } from "../api/cost.ts";
+import type { Prices, UsageReport } from "../api/cost.ts";
 import { type UsageWindow, usageByGroup, usageTotal } from "../store/usage.ts";
+import type { UsageGroup } from "./cost.ts";
 import type { PriceTable } from "./prices.ts";
 
 /** The books of what agents cost, for the API: usage totals, and the price table. */

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { USAGE_GROUPS } from "../agents/cost.ts";
 import { literals, Nullable } from "./helpers.ts";
 
 /** Shapes of the cost routes: usage totals and the price table. */
@@ -24,8 +25,6 @@ export const PricesSchema = Type.Record(Type.String({ minLength: 1 }), ModelPric
 export type Prices = Static<typeof PricesSchema>;
 
 /** What `GET /usage` can total by; a day is a UTC day. */
-export const USAGE_GROUPS = ["agent", "model", "day", "protocol"] as const;
-export type UsageGroup = (typeof USAGE_GROUPS)[number];
 export const UsageGroupSchema = literals(USAGE_GROUPS);
 
 const UsageTotalsFields = {

@@ -1,4 +1,5 @@
-import { USAGE_GROUPS, type UsageGroup, type UsageReport } from "../api/cost.ts";
+import { USAGE_GROUPS, type UsageGroup } from "../agents/cost.ts";
+import type { UsageReport } from "../api/cost.ts";
 import { formatCost } from "./agent-format.ts";
 import { UsageError } from "./args.ts";
 import { clientFrom, JSON_FLAG, URL_FLAG } from "./client.ts";

@@ -5,7 +5,7 @@ import {
   SETTINGS,
   settingFlagsFrom,
 } from "../config.ts";
-import { startDaemon } from "../daemon.ts";
+import type { RunningDaemon } from "../daemon.ts";
 import { errorMessage } from "../errors.ts";
 import { isLogLevel, log, setLogLevel } from "../log.ts";
 import type { FlagSpec, FlagSpecs } from "./args.ts";
@@ -54,8 +54,11 @@ export const daemonCommand = defineCommand({
     const settings = configFrom(() => settingFlagsFrom(flags));
     for (const warning of settings.warnings) log.warn(warning);
     const config = configFrom(() => loadConfig(settings.flags));
-    let daemon: Awaited<ReturnType<typeof startDaemon>>;
+    let daemon: RunningDaemon;
     try {
+      // Loaded here, not at the top: every other command (and every echo-agent) starts
+      // without the server, the store and the runtimes.
+      const { startDaemon } = await import("../daemon.ts");
       daemon = await startDaemon(config);
     } catch (error) {
       process.stderr.write(`agentd daemon: could not start: ${errorMessage(error)}\n`);

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { UsageGroup } from "../api/cost.ts";
+import type { UsageGroup } from "../agents/cost.ts";
 import { type Params, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
