@@ -54,7 +54,7 @@ export class CodexSession implements ProtocolSession {
     private readonly host: SessionHost,
     private readonly agent: SessionAgent,
   ) {
-    this.rpc = new RpcChannel(host.write);
+    this.rpc = new RpcChannel((bytes) => host.write(bytes));
     // An attached process already has the agent's thread open.
     this.threadId = agent.sessionId;
   }
@@ -176,7 +176,7 @@ export class CodexSession implements ProtocolSession {
       const reason = `codex refused the prompt: ${error.message} (code ${error.code})`;
       return [{ type: "turn.failed", turn_id: turn.prompt.turn_id, error: reason }];
     }
-    turn.codexTurnId ??= String(result?.turn?.id);
+    if (typeof result?.turn?.id === "string") turn.codexTurnId ??= result.turn.id;
     if (turn.cancelRequested) void this.interrupt(turn).catch(() => {});
     return [];
   }
@@ -210,7 +210,9 @@ export class CodexSession implements ProtocolSession {
       case "turn/started":
         return this.turnStarted(String(params.turn?.id));
       case "turn/completed":
-        return this.turnCompleted(params.turn ?? {});
+        return isObject(params.turn)
+          ? this.turnCompleted(params.turn)
+          : [warning("codex: a turn/completed that names no turn")];
       case "item/started":
         return this.itemStarted(params.item ?? {});
       case "item/completed":
