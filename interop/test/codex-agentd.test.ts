@@ -104,9 +104,13 @@ function addFilePatch(path: string): string {
 
 describe("codex through agentd (run mode)", () => {
   test("two prompts are two turns with codex's answers; tokens count per turn, cost is unknown", async () => {
-    const { agent } = await spawnCodex();
+    const { agent } = await spawnCodex({
+      model: CODEX_MODEL,
+      thinking: "high",
+      extra_args: ["-c", 'developer_instructions="from agentd extra_args"'],
+    });
     expect(agent).toMatchObject({ protocol: "codex", status: "idle" });
-    expect(agent.command).toEqual([join(installedBinary("codex"))]);
+    expect(agent.command).toEqual([installedBinary("codex")]);
 
     const first = await ask(daemon, agent.id, "hello there");
     expect(first).toMatchObject({ status: "completed", response: "echo: hello there" });
@@ -146,8 +150,10 @@ describe("codex through agentd (run mode)", () => {
     // The thread is the agent's conversation, kept to resume it.
     expect(after.session_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(eventsOf(agent.id, "session")).toEqual([{ session_id: after.session_id }]);
-    const history = JSON.stringify(llm.modelCalls().at(-1)?.body.input);
-    expect(history).toContain("echo: hello there");
+    const lastCall = llm.modelCalls().at(-1)?.body;
+    expect(JSON.stringify(lastCall.input)).toContain("echo: hello there");
+    expect(lastCall).toMatchObject({ model: CODEX_MODEL, reasoning: { effort: "high" } });
+    expect(JSON.stringify(lastCall)).toContain("from agentd extra_args");
   });
 
   test("an HTTP 500 fails the turn with codex's error and an error webhook; the next prompt works", async () => {
@@ -292,6 +298,31 @@ describe("codex through agentd (run mode)", () => {
       input_tokens: 120,
       output_tokens: 30,
     });
+  });
+
+  test("a policy changed with PATCH reaches the resumed thread after a restart", async () => {
+    const { agent, setup } = await spawnCodex({ permissions: "allow-all" });
+    await ask(daemon, agent.id, addFilePatch("first.txt"));
+    expect(existsSync(join(setup.cwd, "first.txt"))).toBe(true);
+
+    const patched = await daemon.api<{ restart_required: boolean }>(`/agents/${agent.id}`, {
+      method: "PATCH",
+      body: JSON.stringify({ permissions: "read-only" }),
+    });
+    expect(patched.body.restart_required).toBe(true);
+    await daemon.api(`/agents/${agent.id}/restart`, { method: "POST" });
+    await waitForStatus(daemon, agent.id, "idle");
+
+    const denied = await ask(daemon, agent.id, addFilePatch("second.txt"));
+    expect(denied.response).toBe("tool output: patch rejected by user");
+    expect(existsSync(join(setup.cwd, "second.txt"))).toBe(false);
+    expect(eventsOf(agent.id, "permission")).toEqual([
+      expect.objectContaining({
+        tool: "fileChange",
+        decision: "denied",
+        reason: expect.stringContaining("read-only"),
+      }),
+    ]);
   });
 
   test("stop ends codex through its input: exit 0, nothing of its process group left", async () => {
