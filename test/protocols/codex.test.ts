@@ -237,6 +237,27 @@ describe("a codex session: handshake and turns (codex-two-turns)", () => {
     });
   });
 
+  test("a turn codex reroutes to another model reports its usage with that model", async () => {
+    const replay = new Replay("two-turns");
+    await replay.open();
+    await replay.session.prompt(prompt("t1", "hello there"));
+    await replay.through((m) => m.method === "turn/started");
+    const codexTurnId = replay.find((m) => m.id === 3).result.turn.id;
+    const rerouted = replay.feed({
+      method: "model/rerouted",
+      params: { turnId: codexTurnId, fromModel: "gpt-5.5", toModel: "gpt-5.5-mini", reason: "x" },
+    });
+    expect(rerouted).toEqual([
+      {
+        type: "log",
+        level: "info",
+        message: 'codex: the turn\'s model gpt-5.5 was rerouted to gpt-5.5-mini ("x")',
+      },
+    ]);
+    const turn = await replay.through(turnCompleted);
+    expect(ofType(turn, "usage")).toEqual([expect.objectContaining({ model: "gpt-5.5-mini" })]);
+  });
+
   test("a prompt sent while a turn runs waits for that turn's turn/completed", async () => {
     const replay = new Replay("two-turns");
     await replay.open();

@@ -21,6 +21,8 @@ interface RunningTurn {
   /** The turn's completed agent messages; the last one is the answer. */
   messages: string[];
   cancelRequested: boolean;
+  /** The model codex rerouted the turn to, if it did. */
+  model?: string;
 }
 
 interface Tokens {
@@ -67,7 +69,9 @@ export class CodexSession implements ProtocolSession {
     });
     await this.rpc.notify("initialized");
     const opened = await this.openThread();
-    const threadId = String(opened.thread?.id);
+    const threadId = opened?.thread?.id;
+    if (typeof threadId !== "string")
+      throw new Error("codex opened no thread: its reply has no id");
     this.threadId = threadId;
     this.model = typeof opened.model === "string" ? opened.model : undefined;
     if (threadId !== this.agent.sessionId) {
@@ -208,7 +212,7 @@ export class CodexSession implements ProtocolSession {
   private notified(method: string, params: Json): AgentEvent[] {
     switch (method) {
       case "turn/started":
-        return this.turnStarted(String(params.turn?.id));
+        return this.turnStarted(params.turn?.id);
       case "turn/completed":
         return isObject(params.turn)
           ? this.turnCompleted(params.turn)
@@ -228,15 +232,10 @@ export class CodexSession implements ProtocolSession {
       case "deprecationNotice":
         return [warning(`codex: ${params.summary}${params.details ? ` (${params.details})` : ""}`)];
       case "model/rerouted":
-        return [
-          {
-            type: "log",
-            level: "info",
-            message: `codex: model rerouted ${JSON.stringify(params)}`,
-          },
-        ];
+        return this.rerouted(params);
       default:
-        if (!method.endsWith("elta")) log.debug(`codex ${this.agent.id}: skipped ${method}`);
+        // Streamed pieces (…/delta, …Delta) are too many to log; their items complete later.
+        if (!/delta$/i.test(method)) log.debug(`codex ${this.agent.id}: skipped ${method}`);
         return [];
     }
   }
@@ -251,7 +250,14 @@ export class CodexSession implements ProtocolSession {
     return running.codexTurnId === codexTurnId ? running : null;
   }
 
-  private turnStarted(codexTurnId: string): AgentEvent[] {
+  private rerouted(params: Json): AgentEvent[] {
+    const turn = this.runningTurn(params.turnId);
+    if (turn && typeof params.toModel === "string") turn.model = params.toModel;
+    const message = `codex: the turn's model ${params.fromModel} was rerouted to ${params.toModel} (${JSON.stringify(params.reason)})`;
+    return [{ type: "log", level: "info", message }];
+  }
+
+  private turnStarted(codexTurnId: unknown): AgentEvent[] {
     return [{ type: "turn.started", turn_id: this.runningTurn(codexTurnId)?.prompt.turn_id }];
   }
 
@@ -315,7 +321,7 @@ export class CodexSession implements ProtocolSession {
         output_tokens: counted.output,
         // Codex reports no cost; unknown is null, never zero.
         cost_micro_usd: null,
-        model: this.model,
+        model: this.running?.model ?? this.model,
       },
     ];
   }
