@@ -341,13 +341,12 @@ describe("codex through agentd (run mode)", () => {
 });
 
 describeWithSystemd("codex through agentd (persistent mode)", manager, (systemd) => {
+  const env = { ...systemd.env, PATH, AGENTD_LINGER_DIR: tempDir("agentd-linger-") };
   let persistent: TestDaemon;
   let persistentDb: Database;
 
   beforeAll(async () => {
-    persistent = await startDaemon({
-      env: { ...systemd.env, PATH, AGENTD_LINGER_DIR: tempDir("agentd-linger-") },
-    });
+    persistent = await startDaemon({ env });
     persistentDb = daemonDatabase(persistent);
   });
 
@@ -380,5 +379,31 @@ describeWithSystemd("codex through agentd (persistent mode)", manager, (systemd)
       `agentd-agent@${agent.id}.service`,
     );
     expect(unit.stdout.trim()).toBe("inactive");
+  });
+
+  test("a daemon killed and started again prompts the same codex process on its open thread", async () => {
+    const home = tempDir("agentd-codex-daemon-");
+    const first = await startDaemon({ home, env });
+    const { agent } = await spawnCodex({ name: "codex-survivor", mode: "persistent" }, first);
+    await ask(first, agent.id, "remember: the code word is EGRET");
+    const before = await getAgent(first, agent.id);
+    await first.stop("SIGKILL");
+
+    const second = await startDaemon({ home, env });
+    running.splice(0, running.length, { daemon: second, id: agent.id });
+    // The process outlived the daemon: no new handshake, the thread it has open goes on.
+    expect(await getAgent(second, agent.id)).toMatchObject({ status: "idle", pid: before.pid });
+    const recalled = await ask(second, agent.id, "RECALL: the code word");
+    expect(recalled).toMatchObject({
+      status: "completed",
+      response: "recall: the code word is EGRET",
+    });
+    expect(await getAgent(second, agent.id)).toMatchObject({
+      pid: before.pid,
+      session_id: before.session_id,
+      turns: 2,
+      input_tokens: 240,
+      output_tokens: 60,
+    });
   });
 });
