@@ -193,8 +193,12 @@ describe("codex through agentd (run mode)", () => {
 
   describe("a write outside the workspace", () => {
     // Outside the workspace and outside /tmp, which codex's workspace sandbox may also write.
-    const outside = mkdtempSync("/var/tmp/agentd-codex-");
-    const target = join(outside, "outside.txt");
+    let outside: string;
+    let target: string;
+    beforeAll(() => {
+      outside = mkdtempSync("/var/tmp/agentd-codex-");
+      target = join(outside, "outside.txt");
+    });
     afterAll(() => rmSync(outside, { recursive: true, force: true }));
 
     test("under the default policy codex asks, agentd declines and records it; the workspace is writable", async () => {
