@@ -227,7 +227,7 @@ export class CliProcess {
  * Processes of a group that are alive, from /proc (Linux). Zombies do not count: this machine's
  * init reaps orphans only now and then, and a zombie is dead already.
  */
-function livingGroupMembers(pgid: number): string[] {
+export function livingGroupMembers(pgid: number): string[] {
   const members: string[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

@@ -33,8 +33,8 @@ class CodexClient {
     this.rpc = new JsonRpcPeer(cli);
   }
 
-  static async start(setup: CliSetup): Promise<CodexClient> {
-    const client = new CodexClient(CliProcess.start(setup, CODEX_APP_SERVER_ARGS));
+  static async start(setup: CliSetup, args: string[] = []): Promise<CodexClient> {
+    const client = new CodexClient(CliProcess.start(setup, [...CODEX_APP_SERVER_ARGS, ...args]));
     await client.rpc.request("initialize", {
       clientInfo: { name: "agentd", title: "agentd", version: "0.1.0" },
       capabilities: null,
@@ -75,6 +75,19 @@ class CodexClient {
       notifications,
     };
   }
+}
+
+/** A patch that adds one file, in codex's patch language, through its shell tool (codex takes it as a file change). */
+function addFilePatch(path: string): string {
+  return [
+    "SCRIPT:",
+    "apply_patch <<'EOF'",
+    "*** Begin Patch",
+    `*** Add File: ${path}`,
+    "+patched",
+    "*** End Patch",
+    "EOF",
+  ].join("\n");
 }
 
 describe("codex app-server", () => {
@@ -169,6 +182,141 @@ describe("codex app-server", () => {
     expect(codex.rpc.incoming).toHaveLength(1);
     expect(existsSync(join(setup.cwd, "accepted.txt"))).toBe(true);
     expect(outcome.text).toContain("made");
+  });
+
+  test('a file change asks item/fileChange/requestApproval, whose item (started before it) holds the changes; "decline" leaves the file unwritten', async () => {
+    const setup = codexSetup(llm, tempDir());
+    const codex = await CodexClient.start(setup);
+    codex.rpc.answerRequests(() => ({ decision: "decline" }));
+    const { thread } = await codex.rpc.request("thread/start", {
+      cwd: setup.cwd,
+      approvalPolicy: "on-request",
+      sandbox: "read-only",
+    });
+    const outcome = await codex.turn(thread.id, addFilePatch("patched.txt"));
+    expect(existsSync(join(setup.cwd, "patched.txt"))).toBe(false);
+    const [request] = codex.rpc.incoming;
+    expect(request).toMatchObject({
+      method: "item/fileChange/requestApproval",
+      params: { threadId: thread.id, reason: null, grantRoot: null },
+    });
+    const started = outcome.notifications.find(
+      (m) => m.method === "item/started" && m.params.item.id === request?.params.itemId,
+    );
+    expect(started.params.item).toMatchObject({
+      type: "fileChange",
+      changes: [{ path: join(setup.cwd, "patched.txt"), kind: { type: "add" } }],
+    });
+    const completed = outcome.notifications.find(
+      (m) => m.method === "item/completed" && m.params.item.id === request?.params.itemId,
+    );
+    expect(completed.params.item.status).toBe("declined");
+    expect(outcome.turn.status).toBe("completed");
+    expect(outcome.text).toBe("tool output: patch rejected by user");
+    saveTranscript(codex.cli, "file-change-declined");
+  });
+
+  test('"cancel" as an approval\'s answer ends the turn as interrupted, for a command and for a file change', async () => {
+    const setup = codexSetup(llm, tempDir());
+    const codex = await CodexClient.start(setup);
+    codex.rpc.answerRequests(() => ({ decision: "cancel" }));
+    const { thread } = await codex.rpc.request("thread/start", {
+      cwd: setup.cwd,
+      approvalPolicy: "untrusted",
+      sandbox: "read-only",
+    });
+    const command = await codex.turn(thread.id, "RUN: touch asked.txt");
+    expect(command.turn.status).toBe("interrupted");
+    const patch = await codex.turn(thread.id, addFilePatch("patched.txt"));
+    expect(patch.turn.status).toBe("interrupted");
+    expect(codex.rpc.incoming.map((request) => request.method)).toEqual([
+      "item/commandExecution/requestApproval",
+      "item/fileChange/requestApproval",
+    ]);
+    for (const name of ["asked.txt", "patched.txt"]) {
+      expect(existsSync(join(setup.cwd, name))).toBe(false);
+    }
+    const next = await codex.turn(thread.id, "after the cancel");
+    expect(next.text).toBe("echo: after the cancel");
+    saveTranscript(codex.cli, "approval-cancelled");
+  });
+
+  test('"untrusted" is refused as a configuration value (it is still taken as a thread/start param)', async () => {
+    const setup = codexSetup(llm, tempDir());
+    const cli = CliProcess.start(setup, [
+      ...CODEX_APP_SERVER_ARGS,
+      "-c",
+      'approval_policy="untrusted"',
+    ]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr).toContain('approval_policy = "untrusted" is no longer supported');
+  });
+
+  test("a turn/start while a turn runs joins that turn (same id, one turn/completed) instead of starting one", async () => {
+    const setup = codexSetup(llm, tempDir());
+    const codex = await CodexClient.start(setup);
+    const { thread } = await codex.rpc.request("thread/start", { cwd: setup.cwd });
+    const { from, turnId } = await codex.startTurn(thread.id, "SLOW 10");
+    const joined = await codex.startTurn(thread.id, "second prompt");
+    expect(joined.turnId).toBe(turnId);
+    const outcome = await codex.completion(turnId, from);
+    expect(outcome.text).toBe("echo: second prompt");
+    const lastCall = JSON.stringify(llm.modelCalls().at(-1)?.body.input);
+    expect(lastCall).toContain("SLOW 10");
+    expect(outcome.notifications.filter((m) => m.method === "turn/started")).toHaveLength(1);
+  });
+
+  test("a resumed thread keeps the settings it was started with unless thread/resume names them again", async () => {
+    const setup = codexSetup(llm, tempDir());
+    const first = await CodexClient.start(setup);
+    const started = await first.rpc.request("thread/start", {
+      cwd: setup.cwd,
+      approvalPolicy: "never",
+      sandbox: "danger-full-access",
+      config: { model_reasoning_effort: "high" },
+    });
+    expect(started).toMatchObject({ approvalPolicy: "never", reasoningEffort: "high" });
+    await first.turn(started.thread.id, "hello");
+    await first.cli.stop();
+
+    // The process's own configuration does not reach a resumed thread…
+    const readOnly = ["-c", 'approval_policy="on-request"', "-c", 'sandbox_mode="read-only"'];
+    const second = await CodexClient.start(setup, readOnly);
+    const kept = await second.rpc.request("thread/resume", {
+      threadId: started.thread.id,
+      excludeTurns: true,
+    });
+    expect(kept).toMatchObject({
+      approvalPolicy: "never",
+      sandbox: { type: "dangerFullAccess" },
+      reasoningEffort: "high",
+    });
+    await second.cli.stop();
+
+    // …the params of thread/resume do.
+    const third = await CodexClient.start(setup);
+    const from = third.cli.received.length;
+    const changed = await third.rpc.request("thread/resume", {
+      threadId: started.thread.id,
+      excludeTurns: true,
+      approvalPolicy: "on-request",
+      sandbox: "read-only",
+      config: { model_reasoning_effort: "low" },
+    });
+    expect(changed).toMatchObject({
+      approvalPolicy: "on-request",
+      sandbox: { type: "readOnly" },
+      reasoningEffort: "low",
+    });
+    // thread/resume repeats the thread's stored token totals, for a turn of the earlier process.
+    const restored = await third.cli.waitForMessage<Json>(
+      "the restored token totals",
+      (m) => m.method === "thread/tokenUsage/updated",
+      { from },
+    );
+    expect(restored.params.tokenUsage.total).toMatchObject({ inputTokens: 120, outputTokens: 30 });
+    await third.turn(started.thread.id, "again");
+    expect(llm.modelCalls().at(-1)?.body.reasoning).toEqual({ effort: "low" });
   });
 
   test("an HTTP 500 from the provider fails the turn (error notification, status failed); the thread goes on", async () => {

@@ -77,8 +77,12 @@ export interface SessionHost {
 /** The parts of an agent's record a session works with. */
 export interface SessionAgent {
   id: string;
+  /** The model provider, for protocols that set it in the conversation (absent: the CLI's own). */
+  provider?: string;
   cwd: string;
   model: string;
+  /** The thinking level, for protocols that set it in the conversation (absent: none). */
+  thinking?: string | null;
   /** Whether prompts travel with agentd's turn ids (the agent's `turn_envelope`). */
   envelopes: boolean;
   /** How the agent's own tool-permission requests are answered. */

@@ -28,8 +28,10 @@ export class LiveSession {
       { write, emit },
       {
         id: agent.id,
+        provider: agent.provider,
         cwd: agent.cwd,
         model: agent.model,
+        thinking: agent.thinking,
         envelopes: agent.turn_envelope,
         permissions: agent.permissions,
         sessionId: agent.session_id,
