@@ -149,7 +149,7 @@ export function wireAgents(
     turns,
     budgets,
     protocols,
-    runtimes: runtimes({ config, db, lifecycle, recorder, protocols }),
+    runtimes: runtimes({ config, db, lifecycle, recorder, protocols, bus }),
     workspaces,
   });
   budgets.onExhausted = (agentId) => {

@@ -57,6 +57,7 @@ export class PersistentRuntime implements AgentRuntime {
   private watching = false;
   private polling = false;
   private lastPollError: string | null = null;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.systemctl = new Systemctl(deps.config.systemctlEnv);
@@ -150,6 +151,9 @@ export class PersistentRuntime implements AgentRuntime {
   recover(): void {
     for (const agent of listAgents(this.deps.db, { mode: "persistent" })) this.watch(agent);
     this.watching = true;
+    this.unsubscribe = this.deps.bus.subscribe((event) => {
+      if (event.type === "session") this.keepSession(event.agent_id);
+    });
     this.timers = [
       setInterval(() => this.pollEvents(), EVENTS_POLL_MS),
       setInterval(() => void this.pollStatuses(), STATUS_POLL_MS),
@@ -160,6 +164,8 @@ export class PersistentRuntime implements AgentRuntime {
   /** Stop watching; the agents themselves keep running under systemd. */
   async shutdown(): Promise<void> {
     this.watching = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     for (const id of [...this.watched.keys()]) this.unwatch(id);
@@ -222,6 +228,21 @@ export class PersistentRuntime implements AgentRuntime {
   private envFile(agent: NewAgent): GeneratedFile {
     const spec = launchSpec(agent, this.driver(agent), this.deps.config.agentCommand, agent.name);
     return agentEnvFile(this.deps.config, agent.name, spec);
+  }
+
+  /**
+   * The agent's CLI reported its conversation id (stored by now): the env file takes it at
+   * once, so a process systemd starts on its own — after a crash, at boot — resumes the
+   * conversation too, for CLIs that are told it on their command line.
+   */
+  private keepSession(id: string): void {
+    const agent = getAgent(this.deps.db, id);
+    if (agent?.mode !== "persistent" || !this.watched.has(id)) return;
+    try {
+      this.files.write([this.envFile(agent)], false);
+    } catch (error) {
+      log.warn(`${id}: its env file still names its previous session: ${errorMessage(error)}`);
+    }
   }
 
   private removeFiles(name: string): void {
