@@ -5,7 +5,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { runCli } from "../../test/cli/run-cli.ts";
 import { startWebhookReceiver } from "../../test/fixtures/webhook-receiver.ts";
 import {
   type AgentJson,
@@ -20,7 +21,7 @@ import { describeWithSystemd, startUserManager } from "../../test/helpers/system
 import { tempDir } from "../../test/helpers/tmp.ts";
 import { waitFor } from "../../test/helpers/wait.ts";
 import { CLAUDE_MODEL, claudeSetup } from "../clis/claude.ts";
-import type { CliSetup } from "../lib/setup.ts";
+import { type CliSetup, installedBinary } from "../lib/setup.ts";
 import { useInteropHarness } from "./harness.ts";
 
 const llm = useInteropHarness();
@@ -266,6 +267,49 @@ describe("claude through agentd (run mode)", () => {
     expect(refused.body.error.message).toContain('thinking "deep"');
     const listed = await daemon.api<AgentJson[]>("/agents");
     expect(listed.body.filter((a) => a.thinking === "deep")).toEqual([]);
+  });
+});
+
+describe("claude from the agentd CLI", () => {
+  test("spawn --protocol claude finds `claude` on PATH; send, cancel and attach work on it", async () => {
+    const bin = dirname(installedBinary("claude"));
+    const daemon = await startDaemon({
+      env: daemonEnv({ PATH: `${bin}:${process.env.PATH}` }),
+    });
+    const setup = claudeSetup(llm, tempDir());
+    const agentd = async (...args: string[]) => {
+      const result = await runCli([...args, "--url", daemon.url]);
+      return { ...result, stdout: result.stdout.trim() };
+    };
+    const envFlags = Object.entries(setup.env).flatMap(([key, value]) => [
+      "--env",
+      `${key}=${value}`,
+    ]);
+    const spawned = await agentd(
+      "spawn",
+      "--protocol",
+      "claude",
+      "--model",
+      CLAUDE_MODEL,
+      "--cwd",
+      setup.cwd,
+      ...envFlags,
+    );
+    expect(spawned.code).toBe(0);
+    const id = spawned.stdout;
+    expect((await getAgent(daemon, id)).command).toEqual([join(bin, "claude")]);
+
+    const answered = await agentd("send", id, "hello", "there", "--wait");
+    expect(answered).toMatchObject({ code: 0, stdout: "echo: hello there" });
+
+    expect((await agentd("send", id, "SLOW", "--turn-id", "t-cli")).stdout).toBe("t-cli");
+    await waitFor("the slow model call", () =>
+      llm.modelCalls().find((c) => c.reply === "text" && JSON.stringify(c.body).includes("SLOW")),
+    );
+    expect((await agentd("cancel", id, "t-cli")).code).toBe(0);
+    const attached = await agentd("attach", id, "t-cli");
+    expect(attached.code).toBe(1);
+    expect(attached.stderr).toContain("cancelled");
   });
 });
 
