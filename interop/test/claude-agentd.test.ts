@@ -234,6 +234,23 @@ describe("claude through agentd (run mode)", () => {
     expect((await getAgent(daemon, agent.id)).session_id).toBe(before.session_id);
   });
 
+  test("after the daemon itself restarts, a start resumes the conversation it kept", async () => {
+    const home = tempDir("agentd-claude-home-");
+    const first = await startDaemon({ home, env: daemonEnv() });
+    const { agent } = await spawnClaude(first);
+    await ask(first, agent.id, "remember the code word HERON");
+    expect(await first.stop()).toBe(0);
+    const second = await startDaemon({ home, env: daemonEnv() });
+    expect((await getAgent(second, agent.id)).status).toBe("stopped");
+    const started = await post<AgentJson>(second, `/agents/${agent.id}/start`);
+    expect(started.body.status).toBe("idle");
+    const recalled = await ask(second, agent.id, "RECALL please");
+    expect(recalled).toMatchObject({
+      status: "completed",
+      response: "recall: remember the code word HERON",
+    });
+  });
+
   test("stop says goodbye: Claude Code exits 0 on its own and leaves no process behind", async () => {
     const { agent } = await spawnClaude(daemon, { permissions: "allow-all" });
     // A tool call leaves a shell behind in some CLIs: one more reason to look at the group.
