@@ -126,7 +126,7 @@ type Message = any;
 
 /** The prompt Claude Code is working on. */
 interface RunningTurn {
-  /** agentd's turn id; undefined for a turn this session did not start (see `adopted`). */
+  /** agentd's turn id; undefined for a turn this session did not start (see `fromStart`). */
   turnId: string | undefined;
   started: boolean;
   interrupted: boolean;
@@ -279,14 +279,16 @@ class ClaudeSession implements ProtocolSession {
         }
         return events;
       }
-      case "api_retry":
+      case "api_retry": {
+        const status = message.error_status ?? "no status";
         return [
           {
             type: "log",
             level: "warn",
-            message: `Claude Code retries a model call: ${JSON.stringify(message)}`,
+            message: `Claude Code retries a model call (${status}, ${message.error}): attempt ${message.attempt} of ${message.max_retries}`,
           },
         ];
+      }
       default:
         log.debug(`claude ${this.agent.id}: skipped a system/${message.subtype} message`);
         return [];
@@ -329,6 +331,7 @@ class ClaudeSession implements ProtocolSession {
       events.push({ type: "log", level: "error", message: `Claude Code: ${errorOf(message)}` });
     }
     this.answered.clear();
+    this.toolNames.clear();
     this.writeNext();
     return events;
   }

@@ -517,6 +517,26 @@ describe("claude session: lines it does not understand", () => {
     }
   });
 
+  test("a model call Claude Code retries is a warning", async () => {
+    const { session } = await opened();
+    const retry = {
+      type: "system",
+      subtype: "api_retry",
+      attempt: 1,
+      max_retries: 10,
+      retry_delay_ms: 500,
+      error_status: 529,
+      error: "overloaded",
+    };
+    expect(session.receive(JSON.stringify(retry))).toEqual([
+      {
+        type: "log",
+        level: "warn",
+        message: "Claude Code retries a model call (529, overloaded): attempt 1 of 10",
+      },
+    ]);
+  });
+
   test("a refused control request of agentd's is logged", async () => {
     const { session } = await opened();
     expect(
