@@ -149,7 +149,7 @@ export function wireAgents(
     turns,
     budgets,
     protocols,
-    runtimes: runtimes({ config, db, lifecycle, recorder, protocols, bus }),
+    runtimes: runtimes({ config, db, lifecycle, recorder, protocols }),
     workspaces,
   });
   budgets.onExhausted = (agentId) => {

@@ -2,7 +2,6 @@ import type { Database } from "bun:sqlite";
 import type { AgentLifecycle } from "../agents/lifecycle.ts";
 import type { AgentRecorder } from "../agents/recorder.ts";
 import type { Config } from "../config.ts";
-import type { EventBus } from "../events/bus.ts";
 import type { ProtocolRegistry } from "../protocols/index.ts";
 import type { Prompt } from "../protocols/session.ts";
 import type { AgentRecord, NewAgent } from "../store/agents.ts";
@@ -46,6 +45,4 @@ export interface RuntimeDeps {
   lifecycle: AgentLifecycle;
   recorder: AgentRecorder;
   protocols: ProtocolRegistry;
-  /** Recorded events, after their commit (a runtime may act on what its agents reported). */
-  bus: EventBus;
 }

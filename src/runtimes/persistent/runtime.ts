@@ -5,7 +5,7 @@ import { hasProcess } from "../../agents/status.ts";
 import { BadRequestError, ConflictError, errorMessage, NotFoundError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { AgentLog } from "../../logs/agent-log.ts";
-import type { Prompt, ProtocolDriver } from "../../protocols/session.ts";
+import type { AgentEvent, Prompt, ProtocolDriver } from "../../protocols/session.ts";
 import {
   type AgentRecord,
   getAgent,
@@ -57,7 +57,6 @@ export class PersistentRuntime implements AgentRuntime {
   private watching = false;
   private polling = false;
   private lastPollError: string | null = null;
-  private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.systemctl = new Systemctl(deps.config.systemctlEnv);
@@ -151,9 +150,6 @@ export class PersistentRuntime implements AgentRuntime {
   recover(): void {
     for (const agent of listAgents(this.deps.db, { mode: "persistent" })) this.watch(agent);
     this.watching = true;
-    this.unsubscribe = this.deps.bus.subscribe((event) => {
-      if (event.type === "session") this.keepSession(event.agent_id);
-    });
     this.timers = [
       setInterval(() => this.pollEvents(), EVENTS_POLL_MS),
       setInterval(() => void this.pollStatuses(), STATUS_POLL_MS),
@@ -164,8 +160,6 @@ export class PersistentRuntime implements AgentRuntime {
   /** Stop watching; the agents themselves keep running under systemd. */
   async shutdown(): Promise<void> {
     this.watching = false;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     for (const id of [...this.watched.keys()]) this.unwatch(id);
@@ -231,13 +225,18 @@ export class PersistentRuntime implements AgentRuntime {
   }
 
   /**
-   * The agent's CLI reported its conversation id (stored by now): the env file takes it at
-   * once, so a process systemd starts on its own — after a crash, at boot — resumes the
-   * conversation too, for CLIs that are told it on their command line.
+   * Apply what an agent reported. A conversation id it reported (stored by now) goes into its
+   * env file at once, so a process systemd starts on its own — after a crash, at boot —
+   * resumes the conversation too, for CLIs that are told it on their command line.
    */
+  private record(id: string, events: AgentEvent[], alongside?: () => void): void {
+    this.deps.recorder.apply(id, events, alongside);
+    if (events.some((event) => event.type === "session")) this.keepSession(id);
+  }
+
   private keepSession(id: string): void {
     const agent = getAgent(this.deps.db, id);
-    if (agent?.mode !== "persistent" || !this.watched.has(id)) return;
+    if (!agent || !this.watched.has(id)) return;
     try {
       this.files.write([this.envFile(agent)], false);
     } catch (error) {
@@ -262,7 +261,7 @@ export class PersistentRuntime implements AgentRuntime {
   /** Follow the agent's events file from the offset the store has applied. */
   private watch(agent: AgentRecord): void {
     if (this.watched.has(agent.id)) return;
-    const { config, db, recorder } = this.deps;
+    const { config, db } = this.deps;
     const agentLog = new AgentLog(join(config.logRoot, agent.id, "agent.log"));
     const watched: Watched = {
       agentLog,
@@ -277,7 +276,7 @@ export class PersistentRuntime implements AgentRuntime {
         (line) => this.sessionOf(agent).receive(line),
         // One transaction for the effects and the offset: after a crash, nothing counts twice.
         (events, offset) =>
-          recorder.apply(agent.id, events, () => setAgentEventsOffset(db, agent.id, offset)),
+          this.record(agent.id, events, () => setAgentEventsOffset(db, agent.id, offset)),
       ),
     };
     this.watched.set(agent.id, watched);
@@ -310,7 +309,7 @@ export class PersistentRuntime implements AgentRuntime {
       agent,
       this.driver(agent),
       (bytes) => this.fifos.write(fifo, bytes),
-      this.deps.recorder,
+      { apply: (id, events) => this.record(id, events) },
       handshake,
     );
     watched.sessionPid = pid;
