@@ -19,13 +19,17 @@ const llm = useInteropHarness();
 // biome-ignore lint/suspicious/noExplicitAny: Claude Code's JSON, read field by field
 type Message = any;
 
+function userLine(text: string) {
+  return { type: "user", message: { role: "user", content: text }, parent_tool_use_id: null };
+}
+
 /** One turn: the user message written, and the messages up to its `result`. */
 async function turn(
   cli: CliProcess,
   text: string,
 ): Promise<{ result: Message; messages: Message[] }> {
   const from = cli.received.length;
-  cli.send({ type: "user", message: { role: "user", content: text }, parent_tool_use_id: null });
+  cli.send(userLine(text));
   const result = await cli.waitForMessage<Message>(
     "the turn's result",
     (m) => m.type === "result",
@@ -159,11 +163,7 @@ describe("claude stream-json", () => {
     const setup = claudeSetup(llm, tempDir());
     const cli = start(setup);
     const from = cli.received.length;
-    cli.send({
-      type: "user",
-      message: { role: "user", content: "SLOW" },
-      parent_tool_use_id: null,
-    });
+    cli.send(userLine("SLOW"));
     const slowCall = await waitFor("the slow model call", () =>
       llm
         .modelCalls()
@@ -189,6 +189,37 @@ describe("claude stream-json", () => {
     const next = await turn(cli, "after the interrupt");
     expect(next.result.result).toBe("echo: after the interrupt");
     saveTranscript(cli, "interrupt");
+  });
+
+  test("a prompt written while a turn works is folded into that turn, not given its own", async () => {
+    const setup = claudeSetup(llm, tempDir());
+    const cli = start(setup, { allowedTools: ["Bash"] });
+    const from = cli.received.length;
+    cli.send(userLine("RUN: sleep 3 && echo slept"));
+    await cli.waitForMessage<Message>("the tool call", (m) => m.type === "assistant", { from });
+    cli.send(userLine("a second prompt"));
+    const first = await cli.waitForMessage<Message>("the result", (m) => m.type === "result", {
+      from,
+    });
+    // The second prompt rode along with the tool's result, in the same turn.
+    const toolResultCall = llm.modelCalls().at(-1);
+    expect(JSON.stringify(toolResultCall?.body.messages.at(-1))).toContain("a second prompt");
+    expect(first.result).toStartWith("tool output: slept");
+    const next = await turn(cli, "a third prompt");
+    expect(next.result.result).toBe("echo: a third prompt");
+    saveTranscript(cli, "prompt-folded");
+  });
+
+  test("the end_session control request ends the process with 0 while stdin stays open", async () => {
+    const setup = claudeSetup(llm, tempDir());
+    const cli = start(setup);
+    await turn(cli, "hello there");
+    cli.send({ type: "control_request", request_id: "bye-1", request: { subtype: "end_session" } });
+    expect(await cli.exited).toBe(0);
+    expect(cli.received.at(-1)).toEqual({
+      type: "control_response",
+      response: { subtype: "success", request_id: "bye-1" },
+    });
   });
 
   test("--resume <session_id> continues the conversation in a new process", async () => {

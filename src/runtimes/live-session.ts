@@ -19,7 +19,7 @@ export class LiveSession {
     agent: AgentRecord,
     driver: ProtocolDriver,
     write: (bytes: Uint8Array) => Promise<void>,
-    recorder: AgentRecorder,
+    recorder: Pick<AgentRecorder, "apply">,
     /** False: the process was already talking to an earlier session (a daemon restart). */
     handshake: boolean,
   ) {

@@ -5,7 +5,7 @@ import { hasProcess } from "../../agents/status.ts";
 import { BadRequestError, ConflictError, errorMessage, NotFoundError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { AgentLog } from "../../logs/agent-log.ts";
-import type { Prompt, ProtocolDriver } from "../../protocols/session.ts";
+import type { AgentEvent, Prompt, ProtocolDriver } from "../../protocols/session.ts";
 import {
   type AgentRecord,
   getAgent,
@@ -224,6 +224,26 @@ export class PersistentRuntime implements AgentRuntime {
     return agentEnvFile(this.deps.config, agent.name, spec);
   }
 
+  /**
+   * Apply what an agent reported. A conversation id it reported (stored by now) goes into its
+   * env file at once, so a process systemd starts on its own — after a crash, at boot —
+   * resumes the conversation too, for CLIs that are told it on their command line.
+   */
+  private record(id: string, events: AgentEvent[], alongside?: () => void): void {
+    this.deps.recorder.apply(id, events, alongside);
+    if (events.some((event) => event.type === "session")) this.keepSession(id);
+  }
+
+  private keepSession(id: string): void {
+    const agent = getAgent(this.deps.db, id);
+    if (!agent || !this.watched.has(id)) return;
+    try {
+      this.files.write([this.envFile(agent)], false);
+    } catch (error) {
+      log.warn(`${id}: its env file still names its previous session: ${errorMessage(error)}`);
+    }
+  }
+
   private removeFiles(name: string): void {
     const { config } = this.deps;
     this.files.remove(envFilePath(config, name));
@@ -241,7 +261,7 @@ export class PersistentRuntime implements AgentRuntime {
   /** Follow the agent's events file from the offset the store has applied. */
   private watch(agent: AgentRecord): void {
     if (this.watched.has(agent.id)) return;
-    const { config, db, recorder } = this.deps;
+    const { config, db } = this.deps;
     const agentLog = new AgentLog(join(config.logRoot, agent.id, "agent.log"));
     const watched: Watched = {
       agentLog,
@@ -256,7 +276,7 @@ export class PersistentRuntime implements AgentRuntime {
         (line) => this.sessionOf(agent).receive(line),
         // One transaction for the effects and the offset: after a crash, nothing counts twice.
         (events, offset) =>
-          recorder.apply(agent.id, events, () => setAgentEventsOffset(db, agent.id, offset)),
+          this.record(agent.id, events, () => setAgentEventsOffset(db, agent.id, offset)),
       ),
     };
     this.watched.set(agent.id, watched);
@@ -289,7 +309,7 @@ export class PersistentRuntime implements AgentRuntime {
       agent,
       this.driver(agent),
       (bytes) => this.fifos.write(fifo, bytes),
-      this.deps.recorder,
+      { apply: (id, events) => this.record(id, events) },
       handshake,
     );
     watched.sessionPid = pid;
