@@ -347,7 +347,7 @@ describeWithSystemd("claude as a persistent agent under systemd", manager, (syst
     const told = await ask(daemon, "claudia", "remember: the code word is OSPREY");
     expect(told).toMatchObject({
       status: "completed",
-      response: "echo: remember the code word OSPREY",
+      response: "echo: remember: the code word is OSPREY",
     });
     const before = await getAgent(daemon, "claudia");
     expect(before).toMatchObject({
