@@ -13,6 +13,11 @@ export interface Config {
   logRoot: string;
   workspaceRoot: string;
   stateDir: string;
+  /**
+   * Files agent drivers ship for their CLIs to load (pi's permission gate): inside stateDir,
+   * which agentd can write wherever it runs.
+   */
+  driverFilesDir: string;
   agentCommand: string;
   /** How prompts reach agents whose creation does not say (`turn_envelope`). */
   promptFraming: PromptFraming;
@@ -203,13 +208,15 @@ export function resolveConfig(sources: ConfigSources): Config {
         stateDir: join(stateHome, "agentd/agents"),
       };
 
+  const stateDir = path("stateDir", defaults.stateDir);
   return {
     host: pick("host") ?? DEFAULT_HOST,
     port: integerSetting("port", pick("port"), DEFAULT_PORT, 0, 65535),
     dbPath: path("db", defaults.db),
     logRoot: path("logRoot", defaults.logRoot),
     workspaceRoot: path("workspace", defaults.workspace),
-    stateDir: path("stateDir", defaults.stateDir),
+    stateDir,
+    driverFilesDir: join(stateDir, "drivers"),
     agentCommand: pick("agentCommand") ?? DEFAULT_AGENT_COMMAND,
     promptFraming: promptFraming(pick("promptFraming")),
     token: token(flags, env, sources.cwd),

@@ -1,8 +1,10 @@
 /** pi's RPC mode (`pi --mode rpc`), driven by hand against the fake provider. */
 
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { driverFilesIn } from "../../src/agents/driver-files.ts";
+import { PERMISSION_GATE_FILE, PERMISSION_GATE_SOURCE } from "../../src/protocols/pi.ts";
 import { tempDir } from "../../test/helpers/tmp.ts";
 import { waitFor } from "../../test/helpers/wait.ts";
 import { PI_PERMISSION_GATE, type PiOptions, piArgs, piSetup } from "../clis/pi.ts";
@@ -164,6 +166,60 @@ describe("pi rpc", () => {
       isError: false,
     });
     saveTranscript(pi.cli, "tool-gated");
+  });
+
+  test("agentd's own gate (src/templates/pi-permission-gate.ts) asks before bash with a question agentd can tell; no blocks it", async () => {
+    const setup = piSetup(llm, tempDir());
+    const gate = driverFilesIn(join(setup.home, "agentd-drivers")).install(
+      PERMISSION_GATE_FILE,
+      PERMISSION_GATE_SOURCE,
+    );
+    const pi = PiClient.start(setup, { extensions: [gate] });
+    const asked: Json[] = [];
+    pi.cli.onMessage((message: Json) => {
+      if (message.type !== "extension_ui_request" || message.method !== "confirm") return;
+      asked.push(message);
+      pi.cli.send({ type: "extension_ui_response", id: message.id, confirmed: false });
+    });
+    const denied = await pi.turn("RUN: touch denied.txt");
+    expect(asked).toHaveLength(1);
+    expect(asked[0].title).toBe("Allow bash?");
+    expect(JSON.parse(asked[0].message)).toEqual({
+      question: "agentd-permission",
+      tool: "bash",
+      input: { command: "touch denied.txt" },
+    });
+    expect(existsSync(join(setup.cwd, "denied.txt"))).toBe(false);
+    expect(textOf(denied.last)).toBe("tool output: agentd's permission policy denied bash");
+    saveTranscript(pi.cli, "tool-agentd-gate");
+  });
+
+  test("with retries on, pi retries a failed call after its agent_end: auto_retry_start, another agent_start … agent_end, auto_retry_end", async () => {
+    const setup = piSetup(llm, tempDir());
+    writeFileSync(
+      join(setup.env.PI_CODING_AGENT_DIR as string, "settings.json"),
+      JSON.stringify({ retry: { enabled: true, maxRetries: 1, baseDelayMs: 1 } }),
+    );
+    const pi = PiClient.start(setup);
+    const from = pi.cli.received.length;
+    await pi.command({ type: "prompt", message: "FAIL 500" });
+    await pi.cli.waitForMessage<Json>("the end of retrying", (m) => m.type === "auto_retry_end", {
+      from,
+    });
+    const kinds = (pi.cli.received.slice(from) as Json[])
+      .map((m) => m.type)
+      .filter((type) => /^(agent_|auto_retry_)/.test(type));
+    expect(kinds).toEqual([
+      "agent_start",
+      "agent_end",
+      "auto_retry_start",
+      "agent_start",
+      "agent_end",
+      "auto_retry_end",
+    ]);
+    const next = await pi.turn("after the retries");
+    expect(textOf(next.last)).toBe("echo: after the retries");
+    saveTranscript(pi.cli, "retry");
   });
 
   test('an HTTP 500 from the provider ends the prompt with stopReason "error"; the next prompt works', async () => {

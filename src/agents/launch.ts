@@ -1,5 +1,7 @@
+import type { Config } from "../config.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentRecord } from "../store/agents.ts";
+import { driverFilesIn } from "./driver-files.ts";
 
 /** How to start an agent's process: the same for both runtimes. */
 export interface LaunchSpec {
@@ -16,25 +18,32 @@ export type LaunchAgent = Pick<
 > &
   Partial<Pick<AgentRecord, "session_id">>;
 
+/** The daemon's settings a command line depends on. */
+export type LaunchConfig = Pick<Config, "agentCommand" | "driverFilesDir">;
+
 /**
  * The command line of an agent: its command, then its protocol's arguments (model, thinking,
  * output format…), then its extra args. `runId` names a persistent agent's long-lived run.
+ * Files the protocol's arguments name are in place once this returns.
  */
 export function launchSpec(
   agent: LaunchAgent,
   driver: ProtocolDriver,
-  defaultCommand: string,
+  config: LaunchConfig,
   runId: string | null = null,
 ): LaunchSpec {
-  const protocol = driver.launch({
-    provider: agent.provider,
-    model: agent.model,
-    thinking: agent.thinking,
-    permissions: agent.permissions,
-    sessionId: agent.session_id ?? null,
-    runId,
-  });
-  const command = agent.command ?? [driver.command ?? defaultCommand];
+  const protocol = driver.launch(
+    {
+      provider: agent.provider,
+      model: agent.model,
+      thinking: agent.thinking,
+      permissions: agent.permissions,
+      sessionId: agent.session_id ?? null,
+      runId,
+    },
+    driverFilesIn(config.driverFilesDir),
+  );
+  const command = agent.command ?? [driver.command ?? config.agentCommand];
   return {
     argv: [...command, ...protocol.args, ...agent.extra_args],
     env: { ...protocol.env, ...agent.env },

@@ -125,13 +125,25 @@ export interface LaunchAgent {
   runId: string | null;
 }
 
+/**
+ * Files a driver ships for its CLI to load (an extension, say): kept by agentd in a directory of
+ * its own, so the command line can name them wherever and however the agent runs.
+ */
+export interface DriverFiles {
+  /** The absolute path of `name`, written with `content` unless it already holds exactly that. */
+  install(name: string, content: string): string;
+}
+
 export interface ProtocolDriver {
   readonly name: string;
   /** The program when a request names none; null: the daemon's `--agent-command`. */
   readonly command: string | null;
   readonly capabilities: ProtocolCapabilities;
-  /** The protocol's arguments, placed between the command and the agent's extra args. */
-  launch(agent: LaunchAgent): ProtocolLaunch;
+  /**
+   * The protocol's arguments, placed between the command and the agent's extra args. `files`
+   * is where it puts what its command line names (agentd always gives it).
+   */
+  launch(agent: LaunchAgent, files?: DriverFiles): ProtocolLaunch;
   /** A session for one process of the agent. */
   open(host: SessionHost, agent: SessionAgent): ProtocolSession;
 }

@@ -220,7 +220,7 @@ export class PersistentRuntime implements AgentRuntime {
   }
 
   private envFile(agent: NewAgent): GeneratedFile {
-    const spec = launchSpec(agent, this.driver(agent), this.deps.config.agentCommand, agent.name);
+    const spec = launchSpec(agent, this.driver(agent), this.deps.config, agent.name);
     return agentEnvFile(this.deps.config, agent.name, spec);
   }
 

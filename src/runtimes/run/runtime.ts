@@ -107,7 +107,7 @@ export class RunRuntime implements AgentRuntime {
     const { config, recorder, protocols, lifecycle } = this.deps;
     const driver = protocols.get(agent.protocol);
     if (!driver) throw new Error(`unknown protocol "${agent.protocol}"`);
-    const spec = launchSpec(agent, driver, config.agentCommand);
+    const spec = launchSpec(agent, driver, config);
     const agentLog = new AgentLog(join(config.logRoot, agent.id, "agent.log"));
     // The session needs the process to write to, and the process's output needs the session:
     // output read before the session exists cannot happen (nothing awaits in between).
