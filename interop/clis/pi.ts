@@ -13,6 +13,8 @@ export const PI_PERMISSION_GATE = join(import.meta.dir, "pi-permission-gate.ts")
 
 export const PI_PROVIDER = "fake";
 export const PI_MODEL = "fake-model";
+/** A model pi may think with (`reasoning`), which takes OpenAI's `reasoning_effort`. */
+export const PI_THINKING_MODEL = "fake-thinker";
 /** Dollars per million tokens, as pi's models.json takes them: pi computes cost from these. */
 export const PI_PRICES = { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 };
 
@@ -49,6 +51,16 @@ function piModels(llm: FakeLlm) {
             id: PI_MODEL,
             name: "Fake model",
             reasoning: false,
+            input: ["text"],
+            contextWindow: 128_000,
+            maxTokens: 4096,
+            cost: PI_PRICES,
+          },
+          {
+            id: PI_THINKING_MODEL,
+            name: "Fake thinking model",
+            reasoning: true,
+            compat: { supportsReasoningEffort: true },
             input: ["text"],
             contextWindow: 128_000,
             maxTokens: 4096,

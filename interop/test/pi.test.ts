@@ -4,7 +4,12 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { driverFilesIn } from "../../src/agents/driver-files.ts";
-import { PERMISSION_GATE_FILE, PERMISSION_GATE_SOURCE } from "../../src/protocols/pi.ts";
+import {
+  GOODBYE_FILE,
+  GOODBYE_SOURCE,
+  PERMISSION_GATE_FILE,
+  PERMISSION_GATE_SOURCE,
+} from "../../src/protocols/pi.ts";
 import { tempDir } from "../../test/helpers/tmp.ts";
 import { waitFor } from "../../test/helpers/wait.ts";
 import { PI_PERMISSION_GATE, type PiOptions, piArgs, piSetup } from "../clis/pi.ts";
@@ -192,6 +197,22 @@ describe("pi rpc", () => {
     expect(existsSync(join(setup.cwd, "denied.txt"))).toBe(false);
     expect(textOf(denied.last)).toBe("tool output: agentd's permission policy denied bash");
     saveTranscript(pi.cli, "tool-agentd-gate");
+  });
+
+  test("agentd's goodbye extension: the prompt /agentd-goodbye makes pi exit 0 while its input stays open", async () => {
+    const setup = piSetup(llm, tempDir());
+    const goodbye = driverFilesIn(join(setup.home, "agentd-drivers")).install(
+      GOODBYE_FILE,
+      GOODBYE_SOURCE,
+    );
+    const pi = PiClient.start(setup, { extensions: [goodbye] });
+    await pi.turn("hello before goodbye");
+    await pi.command({ type: "prompt", message: "/agentd-goodbye" });
+    expect(await pi.cli.exited).toBe(0);
+    expect(llm.modelCalls().map((call) => JSON.stringify(call.body))).not.toContainEqual(
+      expect.stringContaining("agentd-goodbye"),
+    );
+    saveTranscript(pi.cli, "goodbye");
   });
 
   test("with retries on, pi retries a failed call after its agent_end: auto_retry_start, another agent_start … agent_end, auto_retry_end", async () => {

@@ -1,6 +1,7 @@
 import type { PermissionPolicy } from "../agents/status.ts";
 import { BadRequestError, errorMessage } from "../errors.ts";
 import { log } from "../log.ts";
+import goodbye from "../templates/pi-goodbye.ts" with { type: "text" };
 import permissionGate from "../templates/pi-permission-gate.ts" with { type: "text" };
 import type {
   AgentEvent,
@@ -20,7 +21,8 @@ import type {
  * `turn_start`/`turn_end` wrap each model call); every assistant `message_end` carries that
  * call's usage and cost, which pi prices from its model registry. pi has no permission
  * prompts: the policy is the tools it offers, or agentd's permission gate (an extension whose
- * questions the session answers). Sessions are files; a new process continues one with
+ * questions the session answers). Nor has it a goodbye but the end of its input: agentd's
+ * goodbye extension adds one. Sessions are files; a new process continues one with
  * `--session <file>`. interop/PROTOCOLS.md shows the messages as the pinned pi sends them.
  */
 export const pi: ProtocolDriver = {
@@ -37,20 +39,28 @@ export const PI_THINKING_LEVELS = ["off", "minimal", "low", "medium", "high", "x
 /** pi's built-in tools that only read: all a read-only agent is offered. */
 export const PI_READING_TOOLS = ["read", "grep", "find", "ls"] as const;
 
-/** The gate's file name in agentd's driver files. */
+/**
+ * agentd's extensions for pi, by their file names in agentd's driver files. Bun embeds them as
+ * text (the import attribute); TypeScript checks them as the modules they are.
+ */
 export const PERMISSION_GATE_FILE = "pi-permission-gate.ts";
-
-/** Bun embeds the gate as text (the import attribute); TypeScript checks it as the module it is. */
 export const PERMISSION_GATE_SOURCE = permissionGate as unknown as string;
+export const GOODBYE_FILE = "pi-goodbye.ts";
+export const GOODBYE_SOURCE = goodbye as unknown as string;
+
+/** The goodbye extension's command. */
+const GOODBYE = "/agentd-goodbye";
 
 /** What the gate's questions carry (see src/templates/pi-permission-gate.ts). */
 const GATE_QUESTION = "agentd-permission";
 
 /**
  * The command line: RPC mode; the provider and model unless agentd's default "auto" (pi's own
- * defaults then); the thinking level; the permission policy; the session to continue.
+ * defaults then); the thinking level; the goodbye extension; the permission policy; the
+ * session to continue.
  */
 export function piLaunch(agent: LaunchAgent, files?: DriverFiles): ProtocolLaunch {
+  if (!files) throw new Error("the pi driver needs agentd's driver files for its extensions");
   const session = agent.sessionId === null ? [] : ["--session", agent.sessionId];
   return {
     args: [
@@ -59,6 +69,8 @@ export function piLaunch(agent: LaunchAgent, files?: DriverFiles): ProtocolLaunc
       ...chosen("--provider", agent.provider),
       ...chosen("--model", agent.model),
       ...thinkingArgs(agent.thinking),
+      "--extension",
+      files.install(GOODBYE_FILE, GOODBYE_SOURCE),
       ...permissionArgs(agent.permissions, files),
       ...session,
     ],
@@ -84,16 +96,14 @@ function thinkingArgs(thinking: string | null): string[] {
  * offers the model its reading tools only (no shell, no edits). ask-denied: agentd's gate asks
  * before every other tool, and the session answers no.
  */
-function permissionArgs(policy: PermissionPolicy, files: DriverFiles | undefined): string[] {
+function permissionArgs(policy: PermissionPolicy, files: DriverFiles): string[] {
   switch (policy) {
     case "allow-all":
       return [];
     case "read-only":
       return ["--tools", PI_READING_TOOLS.join(",")];
-    case "ask-denied": {
-      if (!files) throw new Error("pi's permission gate needs agentd's driver files directory");
+    case "ask-denied":
       return ["--extension", files.install(PERMISSION_GATE_FILE, PERMISSION_GATE_SOURCE)];
-    }
   }
 }
 
@@ -270,10 +280,12 @@ class PiSession implements ProtocolSession {
   }
 
   /**
-   * pi's goodbye is the end of its input, which the runtime brings next (a persistent agent's
-   * FIFO never ends: there, pi shuts down on the SIGTERM that systemd sends).
+   * The goodbye extension's command: pi shuts down with exit code 0 (its input, a persistent
+   * agent's FIFO, may never end). pi answers the prompt just before it goes.
    */
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.ask({ type: "prompt", message: GOODBYE });
+  }
 
   private async write(prompt: Prompt): Promise<void> {
     const requestId = this.commandId();

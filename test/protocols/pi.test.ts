@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { driverFilesIn } from "../../src/agents/driver-files.ts";
 import { BadRequestError } from "../../src/errors.ts";
 import {
+  GOODBYE_FILE,
+  GOODBYE_SOURCE,
   PERMISSION_GATE_FILE,
   PERMISSION_GATE_SOURCE,
   permissionFor,
@@ -199,71 +201,61 @@ const LAUNCH: LaunchAgent = {
 };
 
 describe("pi command line", () => {
+  const dir = join(tempDir(), "drivers");
+  const files = driverFilesIn(dir);
+  const launch = (agent: Partial<LaunchAgent>) => pi.launch({ ...LAUNCH, ...agent }, files);
+  /** What every pi agent is started with: RPC mode and agentd's goodbye extension. */
+  const rpc = (...args: string[]) => ["--mode", "rpc", ...args];
+  const goodbye = ["--extension", join(dir, GOODBYE_FILE)];
+
   test("RPC mode; provider and model only when chosen (pi's own defaults for auto)", () => {
-    expect(pi.launch(LAUNCH).args).toEqual(["--mode", "rpc"]);
-    expect(pi.launch({ ...LAUNCH, provider: "fake", model: "fake-model" }).args).toEqual([
-      "--mode",
-      "rpc",
-      "--provider",
-      "fake",
-      "--model",
-      "fake-model",
-    ]);
-    expect(pi.launch({ ...LAUNCH, model: "anthropic/claude-sonnet-4-5" }).args).toEqual([
-      "--mode",
-      "rpc",
-      "--model",
-      "anthropic/claude-sonnet-4-5",
-    ]);
-    expect(pi.launch(LAUNCH).env).toEqual({});
+    expect(launch({}).args).toEqual(rpc(...goodbye));
+    expect(launch({ provider: "fake", model: "fake-model" }).args).toEqual(
+      rpc("--provider", "fake", "--model", "fake-model", ...goodbye),
+    );
+    expect(launch({ model: "anthropic/claude-sonnet-4-5" }).args).toEqual(
+      rpc("--model", "anthropic/claude-sonnet-4-5", ...goodbye),
+    );
+    expect(launch({}).env).toEqual({});
   });
 
   test("thinking is pi's --thinking level; a level pi does not have is refused with the ones it has", () => {
-    expect(pi.launch({ ...LAUNCH, thinking: "high" }).args).toEqual([
-      "--mode",
-      "rpc",
-      "--thinking",
-      "high",
-    ]);
-    expect(() => pi.launch({ ...LAUNCH, thinking: "deep" })).toThrow(BadRequestError);
-    expect(() => pi.launch({ ...LAUNCH, thinking: "deep" })).toThrow(
+    expect(launch({ thinking: "high" }).args).toEqual(rpc("--thinking", "high", ...goodbye));
+    expect(() => launch({ thinking: "deep" })).toThrow(BadRequestError);
+    expect(() => launch({ thinking: "deep" })).toThrow(
       'thinking "deep" means nothing to pi: use one of off, minimal, low, medium, high, xhigh',
     );
   });
 
   test("allow-all leaves pi's tools as they are; read-only offers the reading tools only", () => {
-    expect(pi.launch({ ...LAUNCH, permissions: "allow-all" }).args).toEqual(["--mode", "rpc"]);
-    expect(pi.launch({ ...LAUNCH, permissions: "read-only" }).args).toEqual([
-      "--mode",
-      "rpc",
-      "--tools",
-      "read,grep,find,ls",
-    ]);
+    expect(launch({ permissions: "allow-all" }).args).toEqual(rpc(...goodbye));
+    expect(launch({ permissions: "read-only" }).args).toEqual(
+      rpc(...goodbye, "--tools", "read,grep,find,ls"),
+    );
   });
 
-  test("ask-denied loads agentd's permission gate, written owner-only to the driver files", () => {
-    const dir = join(tempDir(), "drivers");
-    const launch = pi.launch({ ...LAUNCH, permissions: "ask-denied" }, driverFilesIn(dir));
+  test("ask-denied loads agentd's permission gate too; the extensions are written owner-only", () => {
     const gate = join(dir, PERMISSION_GATE_FILE);
-    expect(launch.args).toEqual(["--mode", "rpc", "--extension", gate]);
+    expect(launch({ permissions: "ask-denied" }).args).toEqual(
+      rpc(...goodbye, "--extension", gate),
+    );
     expect(readFileSync(gate, "utf8")).toBe(PERMISSION_GATE_SOURCE);
+    expect(readFileSync(join(dir, GOODBYE_FILE), "utf8")).toBe(GOODBYE_SOURCE);
     expect(statSync(gate).mode & 0o777).toBe(0o600);
     expect(PERMISSION_GATE_SOURCE).toContain("export default function agentdPermissionGate");
+    expect(GOODBYE_SOURCE).toContain("export default function agentdGoodbye");
   });
 
-  test("ask-denied cannot go without the driver files: it would be allow-all", () => {
+  test("without agentd's driver files pi is not started (no gate would mean allow-all)", () => {
     expect(() => pi.launch({ ...LAUNCH, permissions: "ask-denied" })).toThrow(
-      "pi's permission gate needs agentd's driver files directory",
+      "the pi driver needs agentd's driver files for its extensions",
     );
   });
 
   test("a stored session is continued with --session <its file>", () => {
-    expect(pi.launch({ ...LAUNCH, sessionId: SESSION_FILE }).args).toEqual([
-      "--mode",
-      "rpc",
-      "--session",
-      SESSION_FILE,
-    ]);
+    expect(launch({ sessionId: SESSION_FILE }).args).toEqual(
+      rpc(...goodbye, "--session", SESSION_FILE),
+    );
   });
 
   test("pi can cancel and resume; prompts carry no turn ids", () => {
@@ -709,6 +701,25 @@ describe("pi session: tools and permissions", () => {
       }),
     ).toEqual([]);
     expect(wire.written).toEqual([]);
+  });
+});
+
+describe("pi session: goodbye (pi-goodbye)", () => {
+  test("close prompts the goodbye extension's /agentd-goodbye and ends when pi has taken it", async () => {
+    const wire = new PiWire();
+    await wire.opened();
+    const replay = wire.replay("goodbye");
+    await wire.session.prompt(prompt("t1", "hello before goodbye"));
+    replay.step();
+    let closed = false;
+    const closing = wire.session.close().then(() => {
+      closed = true;
+    });
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    expect(replay.step()).toEqual([]);
+    await closing;
+    expect(closed).toBe(true);
   });
 });
 
