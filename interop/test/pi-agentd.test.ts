@@ -286,6 +286,18 @@ describe("pi through agentd (run mode)", () => {
     expect(livingGroupMembers(pid)).toEqual([]);
   });
 
+  test("stop during a turn: the turn ends cancelled, pi still exits 0", async () => {
+    const { agent } = await spawnPi(daemon);
+    await post(daemon, `/agents/${agent.id}/send`, { message: "SLOW", turn_id: "t-stop" });
+    const call = await slowCall();
+    const stopped = await post<AgentJson>(daemon, `/agents/${agent.id}/stop`);
+    expect(stopped.body).toMatchObject({ status: "stopped", exit_code: 0 });
+    const turn = await daemon.api<TurnJson>(`/agents/${agent.id}/turns/t-stop`);
+    expect(turn.body.status).toBe("cancelled");
+    await waitFor("the provider stream to be closed", () => call.disconnected);
+    expect(livingGroupMembers(agent.pid as number)).toEqual([]);
+  });
+
   test("thinking is pi's --thinking (a thinking model's reasoning_effort); a level pi lacks is refused", async () => {
     const { agent } = await spawnPi(daemon, { model: PI_THINKING_MODEL, thinking: "low" });
     expect(await ask(daemon, agent.id, "think a little")).toMatchObject({ status: "completed" });

@@ -378,7 +378,8 @@ class PiSession implements ProtocolSession {
    * without the model (an extension's command): then no `agent_end` will come.
    */
   private promptTaken(run: Run, state: Message): AgentEvent[] {
-    if (this.running !== run || run.started || state.data?.isStreaming !== false) return [];
+    const ran = run.started || run.ending !== null;
+    if (this.running !== run || ran || state.data?.isStreaming !== false) return [];
     this.running = null;
     this.writeNext();
     return [
@@ -442,8 +443,10 @@ class PiSession implements ProtocolSession {
     if (this.running !== run || run.continuing || !run.ending) return [];
     this.running = null;
     this.writeNext();
-    if (run.reported) return [run.ending];
-    return [info("pi finished a run of its own (not a prompt of agentd's)")];
+    if (!run.reported) return [info("pi finished a run of its own (not a prompt of agentd's)")];
+    // A run that failed before it began (pi reports that as its agent_end alone).
+    const unstarted = run.requestId !== null && !run.started;
+    return unstarted ? [{ type: "turn.started", turn_id: run.turnId }, run.ending] : [run.ending];
   }
 
   private busyAnswered(state: Message): AgentEvent[] {

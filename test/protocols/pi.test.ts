@@ -427,6 +427,28 @@ describe("pi session: errors", () => {
     ]);
   });
 
+  test("a run that fails before it starts (an agent_end alone) still starts and fails its turn", async () => {
+    const wire = new PiWire();
+    await wire.opened();
+    await wire.session.prompt(prompt("t1", "hello"));
+    const failure = {
+      role: "assistant",
+      content: [{ type: "text", text: "" }],
+      usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cost: { total: 0 } },
+      stopReason: "error",
+      errorMessage: "No API key found for fake",
+    };
+    const events = [
+      ...wire.fromPi({ id: "agentd-2", type: "response", command: "prompt", success: true }),
+      ...wire.fromPi({ type: "agent_end", messages: [failure] }),
+      ...wire.answerQuestions(),
+    ];
+    expect(turnEvents(events)).toEqual([
+      { type: "turn.started", turn_id: "t1" },
+      { type: "turn.failed", turn_id: "t1", error: "No API key found for fake" },
+    ]);
+  });
+
   test("a prompt pi refuses fails its turn with pi's words, and the next one goes out", async () => {
     const wire = new PiWire();
     await wire.opened();
