@@ -87,6 +87,11 @@ describe("config", () => {
     expect(config.stateDir).toBe("/flag/state");
   });
 
+  test("drivers' files live in the state dir, which agentd can write wherever it runs", () => {
+    const config = resolveConfig({ ...user, env: {}, flags: { stateDir: "/flag/state" } });
+    expect(config.driverFilesDir).toBe("/flag/state/drivers");
+  });
+
   test("an empty environment variable counts as unset", () => {
     expect(resolveConfig({ ...user, env: { AGENTD_PORT: "" } }).port).toBe(8400);
   });

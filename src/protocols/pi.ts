@@ -154,6 +154,18 @@ interface Run {
   continuing: boolean;
 }
 
+function newRun(turnId: string | undefined, requestId: string | null, reported: boolean): Run {
+  return {
+    turnId,
+    requestId,
+    reported,
+    started: false,
+    aborting: false,
+    ending: null,
+    continuing: false,
+  };
+}
+
 /**
  * One pi process. pi refuses a prompt while it works on one, so prompts wait here and go out
  * one at a time, each after the previous one's end. The end of a run is its `agent_end`,
@@ -289,15 +301,7 @@ class PiSession implements ProtocolSession {
 
   private async write(prompt: Prompt): Promise<void> {
     const requestId = this.commandId();
-    this.running = {
-      turnId: prompt.turn_id,
-      requestId,
-      reported: true,
-      started: false,
-      aborting: false,
-      ending: null,
-      continuing: false,
-    };
+    this.running = newRun(prompt.turn_id, requestId, true);
     try {
       await this.send({ id: requestId, type: "prompt", message: prompt.input });
     } catch (error) {
@@ -333,15 +337,7 @@ class PiSession implements ProtocolSession {
    * own (an extension's doing), and its outcome is no turn's.
    */
   private adopt(): Run {
-    return {
-      turnId: undefined,
-      requestId: null,
-      reported: !this.fromStart,
-      started: false,
-      aborting: false,
-      ending: null,
-      continuing: false,
-    };
+    return newRun(undefined, null, !this.fromStart);
   }
 
   private response(message: Message): AgentEvent[] {
