@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { errorMessage } from "../errors.ts";
 import type { DriverFiles } from "../protocols/session.ts";
 
 /**
@@ -15,10 +16,14 @@ export function driverFilesIn(dir: string): DriverFiles {
       }
       const path = join(dir, name);
       if (contentOf(path) === content) return path;
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const draft = `${path}.${process.pid}.tmp`;
-      writeFileSync(draft, content, { mode: 0o600 });
-      renameSync(draft, path);
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const draft = `${path}.${process.pid}.tmp`;
+        writeFileSync(draft, content, { mode: 0o600 });
+        renameSync(draft, path);
+      } catch (error) {
+        throw new Error(`could not write the driver file ${path}: ${errorMessage(error)}`);
+      }
       return path;
     },
   };

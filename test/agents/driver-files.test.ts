@@ -34,4 +34,12 @@ describe("driver files", () => {
       expect(() => files.install(name, "x")).toThrow("a driver file is named by a plain file name");
     }
   });
+
+  test("a directory it cannot write is an error that names the file", () => {
+    const blocked = join(tempDir(), "not-a-dir");
+    writeFileSync(blocked, "a file where the directory should be");
+    expect(() => driverFilesIn(join(blocked, "drivers")).install("gate.ts", "x")).toThrow(
+      `could not write the driver file ${join(blocked, "drivers", "gate.ts")}:`,
+    );
+  });
 });
