@@ -241,17 +241,18 @@ describe("pi through agentd (run mode)", () => {
     expect(next).toMatchObject({ status: "completed", response: "echo: still there?" });
   });
 
-  test("a fact told before a restart is in the conversation after it (--session <file>)", async () => {
+  test("a fact told before a restart is remembered after it (--session <file>)", async () => {
     const { agent } = await spawnPi(daemon);
-    await ask(daemon, agent.id, "remember the code word PELICAN");
+    await ask(daemon, agent.id, "remember: the code word is PELICAN");
     const before = await getAgent(daemon, agent.id);
     const restarted = await post<AgentJson>(daemon, `/agents/${agent.id}/restart`);
     expect(restarted.status).toBe(200);
     expect(restarted.body.pid).not.toBe(before.pid);
-    const answer = await ask(daemon, agent.id, "what was the code word?");
-    expect(answer.status).toBe("completed");
-    expect(lastConversation()).toContain("remember the code word PELICAN");
-    expect(lastConversation()).toContain("echo: remember the code word PELICAN");
+    const recalled = await ask(daemon, agent.id, "RECALL: the code word");
+    expect(recalled).toMatchObject({
+      status: "completed",
+      response: "recall: the code word is PELICAN",
+    });
     expect((await getAgent(daemon, agent.id)).session_id).toBe(before.session_id);
   });
 
@@ -259,15 +260,15 @@ describe("pi through agentd (run mode)", () => {
     const home = tempDir("agentd-pi-home-");
     const first = await startDaemon({ home, env: daemonEnv() });
     const { agent } = await spawnPi(first);
-    await ask(first, agent.id, "remember the code word HERON");
+    await ask(first, agent.id, "remember: the code word is HERON");
     expect(await first.stop()).toBe(0);
     const second = await startDaemon({ home, env: daemonEnv() });
     expect((await getAgent(second, agent.id)).status).toBe("stopped");
     const restarted = await post<AgentJson>(second, `/agents/${agent.id}/start`);
     started.push({ daemon: second, id: agent.id });
     expect(restarted.body.status).toBe("idle");
-    await ask(second, agent.id, "and the code word?");
-    expect(lastConversation()).toContain("remember the code word HERON");
+    const recalled = await ask(second, agent.id, "RECALL: the code word");
+    expect(recalled.response).toBe("recall: the code word is HERON");
   });
 
   test("stop says goodbye: pi exits 0 on its own and leaves no process behind", async () => {
@@ -373,13 +374,13 @@ describeWithSystemd("pi as a persistent agent under systemd", manager, (systemd)
     });
   });
 
-  test("answers turns through its FIFO, is denied a tool by the gate, resumes after a restart, stops clean", async () => {
+  test("answers turns through its FIFO, is denied a tool by the gate, resumes after a restart and a crash, stops clean", async () => {
     const { agent, setup } = await spawnPi(daemon, { name: "pia", mode: "persistent" });
     expect(agent).toMatchObject({ id: "pia", mode: "persistent", status: "idle" });
-    const told = await ask(daemon, "pia", "remember the code word OSPREY");
+    const told = await ask(daemon, "pia", "remember: the code word is OSPREY");
     expect(told).toMatchObject({
       status: "completed",
-      response: "echo: remember the code word OSPREY",
+      response: "echo: remember: the code word is OSPREY",
     });
     const denied = await ask(daemon, "pia", "RUN: touch denied.txt");
     expect(denied.response).toBe("tool output: agentd's permission policy denied bash");
@@ -398,8 +399,22 @@ describeWithSystemd("pi as a persistent agent under systemd", manager, (systemd)
       return now.status === "idle" && now.pid !== before.pid ? now : undefined;
     });
     expect(again.session_id).toBe(before.session_id);
-    await ask(daemon, "pia", "and the code word?");
-    expect(lastConversation()).toContain("remember the code word OSPREY");
+    const recalled = await ask(daemon, "pia", "RECALL: the code word");
+    expect(recalled.response).toBe("recall: the code word is OSPREY");
+
+    // systemd starts pi again after a crash with the env file's --session, set when pi reported it.
+    process.kill(again.pid as number, "SIGKILL");
+    const revived = await waitFor(
+      "systemd to start pi again",
+      async () => {
+        const now = await getAgent(daemon, "pia");
+        return now.status === "idle" && now.pid !== again.pid ? now : undefined;
+      },
+      30_000,
+    );
+    expect(revived.session_id).toBe(before.session_id);
+    const still = await ask(daemon, "pia", "RECALL: the code word");
+    expect(still.response).toBe("recall: the code word is OSPREY");
 
     const stopped = await post<AgentJson>(daemon, "/agents/pia/stop");
     expect(stopped.body).toMatchObject({ status: "stopped", pid: null });
