@@ -211,7 +211,13 @@ class PiSession implements ProtocolSession {
       // It may be working on a prompt an earlier daemon gave it: pi would refuse another.
       this.waiting.push(prompt);
       this.askingBusy = true;
-      await this.command({ type: "get_state" }, (state) => this.busyAnswered(state));
+      try {
+        await this.command({ type: "get_state" }, (state) => this.busyAnswered(state));
+      } catch (error) {
+        this.askingBusy = false;
+        this.waiting.splice(this.waiting.indexOf(prompt), 1);
+        throw error;
+      }
       return;
     }
     await this.write(prompt);
@@ -350,7 +356,7 @@ class PiSession implements ProtocolSession {
     if (message.command === "prompt" && run && message.id === run.requestId) {
       if (message.success === true) {
         // Taken. Whether a run follows is known once pi answers the next command.
-        void this.command({ type: "get_state" }, (state) => this.promptTaken(run, state));
+        this.probe((state) => this.promptTaken(run, state));
         return [];
       }
       this.running = null;
@@ -401,7 +407,7 @@ class PiSession implements ProtocolSession {
     if (!run) return [];
     run.ending = outcomeOf(Array.isArray(message.messages) ? message.messages : [], run);
     run.continuing = false;
-    void this.command({ type: "get_state" }, () => this.settle(run));
+    this.probe(() => this.settle(run));
     return [];
   }
 
@@ -539,8 +545,16 @@ class PiSession implements ProtocolSession {
     this.handlers.set(id, handler);
     return this.send({ id, ...command }).catch((error) => {
       this.handlers.delete(id);
-      this.unsent(String(command.type), error);
+      throw error;
     });
+  }
+
+  /**
+   * A question whose answer says pi has read everything before it (`get_state`, answered at
+   * once). One that cannot be written means the process is gone: its exit ends the turn.
+   */
+  private probe(handler: ResponseHandler): void {
+    this.command({ type: "get_state" }, handler).catch((error) => this.unsent("get_state", error));
   }
 
   /** A command whose answer the caller awaits (the handshake). */

@@ -786,6 +786,26 @@ describe("pi session: a process handed over by a daemon restart", () => {
   });
 });
 
+describe("pi session: a process that is gone", () => {
+  test("a prompt that cannot be written fails its delivery, and the next one is tried afresh", async () => {
+    const writes: string[] = [];
+    const session = pi.open(
+      {
+        write: async (bytes) => {
+          writes.push(new TextDecoder().decode(bytes));
+          throw new Error("EPIPE: broken pipe, write");
+        },
+        emit: () => {},
+      },
+      AGENT,
+    );
+    // Handed over (no handshake): the busy question is the first write, and it fails.
+    await expect(session.prompt(prompt("t1", "one"))).rejects.toThrow("EPIPE");
+    await expect(session.prompt(prompt("t2", "two"))).rejects.toThrow("EPIPE");
+    expect(writes.map((line) => JSON.parse(line).type)).toEqual(["get_state", "get_state"]);
+  });
+});
+
 describe("pi session: what it does not understand", () => {
   test("lines that are not pi's JSON, or that it does not know, are skipped and never throw", () => {
     const wire = new PiWire();
