@@ -365,13 +365,11 @@ describe("pi from the agentd CLI", () => {
 
 describeWithSystemd("pi as a persistent agent under systemd", manager, (systemd) => {
   const home = tempDir("agentd-pi-persistent-");
+  const env = () => daemonEnv({ ...systemd.env, AGENTD_LINGER_DIR: tempDir("agentd-linger-") });
   let daemon: TestDaemon;
 
   beforeAll(async () => {
-    daemon = await startDaemon({
-      home,
-      env: daemonEnv({ ...systemd.env, AGENTD_LINGER_DIR: tempDir("agentd-linger-") }),
-    });
+    daemon = await startDaemon({ home, env: env() });
   });
 
   test("answers turns through its FIFO, is denied a tool by the gate, resumes after a restart and a crash, stops clean", async () => {
@@ -427,5 +425,23 @@ describeWithSystemd("pi as a persistent agent under systemd", manager, (systemd)
     );
     expect(state.stdout.trim()).toBe("inactive");
     await waitForStatus(daemon, "pia", "stopped");
+  });
+
+  test("a pi process that outlives a daemon restart answers the next daemon, in the same conversation", async () => {
+    await spawnPi(daemon, { name: "pib", mode: "persistent" });
+    await ask(daemon, "pib", "remember: the code word is KESTREL");
+    const before = await getAgent(daemon, "pib");
+    expect(await daemon.stop()).toBe(0);
+    daemon = await startDaemon({ home, env: env() });
+    started.push({ daemon, id: "pib" });
+    const adopted = await waitForStatus(daemon, "pib", "idle");
+    expect(adopted.pid).toBe(before.pid);
+    const recalled = await ask(daemon, "pib", "RECALL: the code word");
+    expect(recalled).toMatchObject({
+      status: "completed",
+      response: "recall: the code word is KESTREL",
+    });
+    const after = await getAgent(daemon, "pib");
+    expect(after).toMatchObject({ pid: before.pid, turns: 2, cost_micro_usd: 2 * CALL_COST });
   });
 });
