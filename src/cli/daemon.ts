@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  checkExposure,
   DEPRECATED_FLAGS,
   loadConfig,
   SETTINGS,
@@ -53,7 +54,11 @@ export const daemonCommand = defineCommand({
     }
     const settings = configFrom(() => settingFlagsFrom(flags));
     for (const warning of settings.warnings) log.warn(warning);
-    const config = configFrom(() => loadConfig(settings.flags));
+    const config = configFrom(() => {
+      const resolved = loadConfig(settings.flags);
+      checkExposure(resolved);
+      return resolved;
+    });
     let daemon: RunningDaemon;
     try {
       // Loaded here, not at the top: every other command (and every echo-agent) starts

@@ -47,7 +47,7 @@ describe("daemon HTTP basics", () => {
   });
 
   test("a request with a very short Host header is routed like any other", async () => {
-    const daemon = await startDaemon();
+    const daemon = await startDaemon({ args: ["--allowed-hosts", "a"] });
     const { hostname, port } = new URL(daemon.url);
     let reply = "";
     const socket = await Bun.connect({
@@ -97,15 +97,15 @@ describe("daemon HTTP basics", () => {
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
   });
 
-  test("with a token configured, requests without it get 401 and /health stays open", async () => {
+  test("with a token configured, requests without it get 401; /health and the OpenAPI document stay open", async () => {
     const daemon = await startDaemon({ env: { AGENTD_TOKEN: "t0ken" } });
-    expect((await daemon.api("/health")).status).toBe(200);
-    const denied = await daemon.api<{ error: { code: string } }>("/openapi/json");
+    for (const open of ["/health", "/openapi", "/openapi/json"]) {
+      expect((await daemon.api(open)).status).toBe(200);
+    }
+    const denied = await daemon.api<{ error: { code: string } }>("/agents");
     expect(denied.status).toBe(401);
     expect(denied.body.error.code).toBe("unauthorized");
-    const allowed = await daemon.api("/openapi/json", {
-      headers: { authorization: "Bearer t0ken" },
-    });
+    const allowed = await daemon.api("/agents", { headers: { authorization: "Bearer t0ken" } });
     expect(allowed.status).toBe(200);
   });
 
