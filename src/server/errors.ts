@@ -119,6 +119,8 @@ function describeProblem(
     case ValueErrorType.IntegerMaximum:
       return ` must be at most ${schema.maximum}${got}`;
     case ValueErrorType.Object:
+      if (value === undefined) return " is required: send a JSON object";
+      return ` must be a JSON object${got}`;
     case ValueErrorType.Array:
     case ValueErrorType.String:
     case ValueErrorType.Number:
