@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { StateLock, StateLockedError } from "../src/state-lock.ts";
 import { ask, getAgent, spawnFake } from "./helpers/agents.ts";
@@ -12,6 +12,9 @@ import {
 } from "./helpers/daemon.ts";
 import { tempDir } from "./helpers/tmp.ts";
 import { processGone, waitFor } from "./helpers/wait.ts";
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

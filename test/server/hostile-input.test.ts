@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -17,6 +17,9 @@ import { processGone, waitFor } from "../helpers/wait.ts";
  * with a message that says what to fix, and leaves nothing behind — no row, no event, no
  * file, no process. A real daemon, real agents in every state.
  */
+
+// Real processes on a loaded machine: Bun's 5 s default is too short.
+setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
 

@@ -1,8 +1,11 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnFake } from "../helpers/agents.ts";
 import { MAIN, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { readEvents } from "../helpers/sse.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a loaded machine, and idle timeouts to sit out: Bun's 5 s default is too short.
+setDefaultTimeout(120_000);
 
 afterAll(stopAllDaemons);
 
