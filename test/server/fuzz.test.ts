@@ -1,5 +1,5 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import type { TSchema } from "@sinclair/typebox";
 import fc from "fast-check";
 import type { AgentView } from "../../src/api/schemas.ts";
@@ -30,6 +30,8 @@ const hints: Hints = {
     prompt: fc.constant("hello"),
     webhook: fc.constant("http://127.0.0.1:9/hook"),
     env: fc.constant({ KEY: "value" }),
+    // Mostly left out (undefined is dropped from the JSON): a repository is a test of its own.
+    worktree: fc.constant(undefined),
     // A wait is bounded: the agents here never answer on their own.
     timeout_ms: fc.nat({ max: 5 }),
   },
@@ -52,6 +54,10 @@ function routes(): Route[] {
 
 /** Agents the requests aim at: one in each state the test can make, and some that are not. */
 async function fixtureAgents(): Promise<string[]> {
+  // The directories a daemon makes at start.
+  for (const dir of [world.config.logRoot, world.config.workspaceRoot, world.config.stateDir]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
   const create = async (body: object) => {
     const res = await world.request<AgentView>("POST", "/agents", {
       protocol: "scripted",
