@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import { errorResponse } from "./errors.ts";
 
-const ALLOWED_METHODS = "GET, POST, PATCH, DELETE";
+const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE";
 const ALLOWED_HEADERS = "authorization, content-type, last-event-id";
 const PREFLIGHT_MAX_AGE_S = "600";
 

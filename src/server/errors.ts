@@ -151,7 +151,9 @@ function kindOf(schema: TSchema): string {
     case "object":
       return "a JSON object";
     case "integer":
-      return "a whole number";
+      return `a whole number${range(schema)}`;
+    case "number":
+      return `a number${range(schema)}`;
     case "null":
       return "null";
     case undefined:
@@ -159,6 +161,14 @@ function kindOf(schema: TSchema): string {
     default:
       return `a ${schema.type}`;
   }
+}
+
+function range(schema: TSchema): string {
+  const { minimum, maximum } = schema;
+  if (minimum !== undefined && maximum !== undefined) return ` from ${minimum} to ${maximum}`;
+  if (minimum !== undefined) return ` of at least ${minimum}`;
+  if (maximum !== undefined) return ` of at most ${maximum}`;
+  return "";
 }
 
 function plural(kind: string): string {

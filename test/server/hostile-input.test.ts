@@ -366,6 +366,37 @@ describe("POST /agents", () => {
       message: /leave out start: false/,
     },
     {
+      what: "a worktree of a relative path",
+      ...create({ cwd: undefined, worktree: { repo: "repo" } }),
+      status: 400,
+      message: /worktree\.repo must be an absolute path/,
+    },
+    {
+      what: "a worktree that is no repository",
+      ...create({ cwd: undefined, worktree: { repo: "/no/such/repo" } }),
+      status: 400,
+      message: /\/no\/such\/repo/,
+    },
+    {
+      what: "a worktree with an unknown field",
+      ...create({ cwd: undefined, worktree: { repo: "/r", path: "/x" } }),
+      status: 422,
+      message: /body\.worktree\.path is not a field here; the fields are: repo, base, branch/,
+    },
+    {
+      what: "an unknown permissions policy",
+      ...create({ permissions: "root" }),
+      status: 422,
+      message:
+        /body\.permissions must be one of: "ask-denied", "allow-all", "read-only"; got "root"/,
+    },
+    {
+      what: "a negative budget",
+      ...create({ budget_usd: -1 }),
+      status: 422,
+      message: /^body\.budget_usd must be a number from 0 to 1000000000 or null; got -1$/,
+    },
+    {
       what: "?force=maybe",
       ...create({}),
       path: "/agents?force=maybe",
@@ -709,7 +740,7 @@ describe("POST /agents/:id/send", () => {
       what: "a fractional timeout",
       ...sendTo("idle", { message: "hi", timeout_ms: 1.5 }),
       status: 422,
-      message: /body\.timeout_ms must be a whole number; got 1\.5/,
+      message: /body\.timeout_ms must be a whole number from 0 to 2147483647; got 1\.5/,
     },
     {
       what: "metadata not an object",
@@ -801,6 +832,58 @@ describe("lifecycle in the wrong state", () => {
       path: "/agents/nope",
       status: 404,
       message: /no agent "nope"/,
+    },
+  ]);
+});
+
+describe("usage and prices", () => {
+  check("usage and prices", () => [
+    {
+      what: "an unknown grouping",
+      method: "GET",
+      path: "/usage?group_by=week",
+      status: 422,
+      message: /query\.group_by must be one of: "agent", "model", "day", "protocol"; got "week"/,
+    },
+    {
+      what: "a time that is none",
+      method: "GET",
+      path: "/usage?since=yesterday",
+      status: 400,
+      message: /since "yesterday" is not an ISO time .* or a duration back from now/,
+    },
+    {
+      what: "prices that are not a table",
+      method: "PUT",
+      path: "/prices",
+      body: [1, 2],
+      status: 422,
+      message: /body must be a JSON object; got \[1,2\]/,
+    },
+    {
+      what: "a negative price",
+      method: "PUT",
+      path: "/prices",
+      body: { m1: { input_usd_per_mtok: -1, output_usd_per_mtok: 1 } },
+      status: 422,
+      message: /body\.m1\.input_usd_per_mtok must be at least 0; got -1/,
+    },
+    {
+      what: "a price with an unknown field",
+      method: "PUT",
+      path: "/prices",
+      body: { m1: { input_usd_per_mtok: 1, output_usd_per_mtok: 1, currency: "EUR" } },
+      status: 422,
+      message: /body\.m1\.currency is not a field here/,
+    },
+    {
+      what: "prices sent as a form",
+      method: "PUT",
+      path: "/prices",
+      body: "m1=1",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      status: 415,
+      message: /send JSON with Content-Type: application\/json/,
     },
   ]);
 });
