@@ -69,12 +69,14 @@ export const daemonCommand = defineCommand({
       process.stderr.write(`agentd daemon: could not start: ${errorMessage(error)}\n`);
       return 1;
     }
-    process.stdout.write(`listening on ${daemon.url}\n`);
-    await new Promise<void>((resolve) => {
+    // The handlers first: whoever reads the address may signal at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
+    process.stdout.write(`listening on ${daemon.url}\n`);
+    await stopped;
     await daemon.shutdown();
     return 0;
   },
