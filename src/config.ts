@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { isLoopbackHost, parseHost } from "./loopback.ts";
 
 /**
  * Every path, port and default agentd uses, resolved once: flags > environment > defaults.
@@ -10,6 +11,8 @@ export interface Config {
   host: string;
   port: number;
   dbPath: string;
+  /** Held (flock) by the one daemon that owns the database; beside the database. */
+  lockPath: string;
   logRoot: string;
   workspaceRoot: string;
   stateDir: string;
@@ -28,6 +31,17 @@ export interface Config {
   defaultBudgetUsd: number | null;
   /** A JSON price table loaded at start (replacing the stored one); null: keep the stored one. */
   pricesFile: string | null;
+  /**
+   * Host names the API answers to besides loopback ones (lowercase, no port). On a loopback
+   * address the Host header is checked against them (DNS rebinding); elsewhere only when given.
+   */
+  allowedHosts: string[];
+  /** Web origins (scheme://host[:port]) whose pages may call the API (CORS); none by default. */
+  allowedOrigins: string[];
+  /** Largest prompt accepted, in bytes of UTF-8 (a create's `prompt`, a send's `message`). */
+  maxPromptBytes: number;
+  /** Seconds an HTTP connection may sit idle between requests before it is closed. */
+  httpIdleTimeoutS: number;
   /** Grace period between SIGTERM and SIGKILL when stopping an agent. */
   stopGraceMs: number;
   /** Most events kept per agent; older ones are pruned. */
@@ -108,6 +122,21 @@ export const SETTINGS = {
     env: "AGENTD_PRICES",
     help: "JSON file of per-model prices, loaded at start (see README: Prices)",
   },
+  allowedHosts: {
+    flag: "allowed-hosts",
+    env: "AGENTD_ALLOWED_HOSTS",
+    help: "comma-separated Host names the API answers to besides loopback ones",
+  },
+  allowedOrigins: {
+    flag: "allowed-origins",
+    env: "AGENTD_ALLOWED_ORIGINS",
+    help: "comma-separated web origins (https://host:port) allowed to call the API (CORS)",
+  },
+  maxPromptBytes: {
+    flag: "max-prompt-bytes",
+    env: "AGENTD_MAX_PROMPT_BYTES",
+    help: "largest prompt accepted, in bytes",
+  },
   stopGrace: {
     flag: "stop-grace",
     env: "AGENTD_STOP_GRACE_MS",
@@ -161,6 +190,12 @@ export const DEFAULT_AGENT_COMMAND = "agent";
 export const DEFAULT_WEBHOOK_RETRY_MS = 1000;
 export const DEFAULT_LINGER_DIR = "/var/lib/systemd/linger";
 export const DEFAULT_SSE_BUFFER = 1000;
+/** The largest request body read; larger ones are refused before they are read (413). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_PROMPT_BYTES = 512 * 1024;
+export const DEFAULT_HTTP_IDLE_TIMEOUT_S = 60;
+/** Bun's limit for an idle timeout. */
+const MAX_HTTP_IDLE_TIMEOUT_S = 255;
 export const DEFAULT_PROMPT_FRAMING: PromptFraming = "envelope";
 /** `agentd gc` and `POST /workspaces/gc` without an age remove workspaces unused for a week. */
 export const DEFAULT_GC_OLDER_THAN_MS = 7 * 24 * 3_600_000;
@@ -208,11 +243,13 @@ export function resolveConfig(sources: ConfigSources): Config {
         stateDir: join(stateHome, "agentd/agents"),
       };
 
+  const dbPath = path("db", defaults.db);
   const stateDir = path("stateDir", defaults.stateDir);
   return {
     host: pick("host") ?? DEFAULT_HOST,
     port: integerSetting("port", pick("port"), DEFAULT_PORT, 0, 65535),
-    dbPath: path("db", defaults.db),
+    dbPath,
+    lockPath: `${dbPath}.lock`,
     logRoot: path("logRoot", defaults.logRoot),
     workspaceRoot: path("workspace", defaults.workspace),
     stateDir,
@@ -223,6 +260,22 @@ export function resolveConfig(sources: ConfigSources): Config {
     metricsToken: pick("metricsToken") ?? null,
     defaultBudgetUsd: dollars("defaultBudgetUsd", pick("defaultBudgetUsd")),
     pricesFile: pick("prices") === undefined ? null : path("prices", ""),
+    allowedHosts: hostList(pick("allowedHosts")),
+    allowedOrigins: originList(pick("allowedOrigins")),
+    maxPromptBytes: integerSetting(
+      "maxPromptBytes",
+      pick("maxPromptBytes"),
+      DEFAULT_MAX_PROMPT_BYTES,
+      1,
+      MAX_BODY_BYTES,
+    ),
+    httpIdleTimeoutS: envInteger(
+      env,
+      "AGENTD_HTTP_IDLE_TIMEOUT_S",
+      DEFAULT_HTTP_IDLE_TIMEOUT_S,
+      1,
+      MAX_HTTP_IDLE_TIMEOUT_S,
+    ),
     stopGraceMs: integerSetting(
       "stopGrace",
       pick("stopGrace"),
@@ -299,8 +352,20 @@ export function resolveDaemonUrl(flag: string | undefined): string {
   return url.replace(/\/+$/, "");
 }
 
-export function cliToken(): string | null {
-  return nonEmpty(process.env.AGENTD_TOKEN);
+/** The token a CLI command sends: `--token`/`--token-file` > AGENTD_TOKEN/AGENTD_TOKEN_FILE. */
+export function cliToken(flags: Pick<SettingFlags, "token" | "tokenFile">): string | null {
+  return token(flags, process.env, process.cwd());
+}
+
+/**
+ * Whoever reaches the API can run programs as this user through agents: on an address other
+ * than loopback, the daemon listens only with a token.
+ */
+export function checkExposure(config: Pick<Config, "host" | "token">): void {
+  if (config.token !== null || isLoopbackHost(config.host)) return;
+  throw new ConfigError(
+    `--host ${config.host} is reachable from other machines, and whoever reaches agentd's API can run commands on this one: set a token (--token-file FILE, or AGENTD_TOKEN), or listen on 127.0.0.1`,
+  );
 }
 
 /** Where `agentd install` writes the daemon's own unit, by the manager that runs it. */
@@ -373,6 +438,45 @@ function token(flags: SettingFlags, env: Record<string, string | undefined>, cwd
     if (file !== undefined) return readTokenFile(resolve(cwd, file));
   }
   return null;
+}
+
+/** `a.example, B.example` -> ["a.example", "b.example"]: names as Host headers carry them. */
+function hostList(raw: string | undefined): string[] {
+  const { flag, env } = SETTINGS.allowedHosts;
+  return commaList(raw).map((entry) => {
+    const host = parseHost(entry);
+    if (host === null || host.port !== null) {
+      throw new ConfigError(
+        `--${flag} (${env}): "${entry}" is not a host name; give names or addresses (IPv6 in brackets) without a port or scheme, separated by commas`,
+      );
+    }
+    return host.name;
+  });
+}
+
+/** `https://a.example, http://localhost:3000` -> their origins, exactly as browsers send them. */
+function originList(raw: string | undefined): string[] {
+  const { flag, env } = SETTINGS.allowedOrigins;
+  return commaList(raw).map((entry) => {
+    let origin: string | null = null;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === "http:" || url.protocol === "https:") origin = url.origin;
+    } catch {}
+    if (origin === null || origin !== entry.replace(/\/$/, "")) {
+      throw new ConfigError(
+        `--${flag} (${env}): "${entry}" is not an origin; give scheme://host[:port] (such as https://dash.example.com), separated by commas`,
+      );
+    }
+    return origin;
+  });
+}
+
+function commaList(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
 }
 
 /** Secrets the daemon holds are not handed to agents. */

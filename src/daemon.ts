@@ -21,6 +21,8 @@ import { RunRuntime } from "./runtimes/run/runtime.ts";
 import type { AgentRuntime, RuntimeDeps } from "./runtimes/runtime.ts";
 import { createApp } from "./server/app.ts";
 import { type Listener, listen } from "./server/listen.ts";
+import { stateDirectoryWarnings } from "./state-dirs.ts";
+import { StateLock } from "./state-lock.ts";
 import { updateAgent } from "./store/agents.ts";
 import { openDatabase } from "./store/db.ts";
 import { Transactions } from "./store/transactions.ts";
@@ -36,11 +38,25 @@ export interface RunningDaemon {
   shutdown(): Promise<void>;
 }
 
-/** Wire store, services and server together and start listening. */
+/**
+ * Wire store, services and server together and start listening. Nothing is read or written
+ * before this process holds the state's lock: a second daemon on the same database stops here.
+ */
 export async function startDaemon(config: Config): Promise<RunningDaemon> {
+  const lock = StateLock.acquire(config.lockPath, config.dbPath);
+  try {
+    return await startLocked(config, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(config: Config, lock: StateLock): Promise<RunningDaemon> {
   for (const dir of [config.logRoot, config.workspaceRoot, config.stateDir]) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
+  for (const warning of stateDirectoryWarnings(config)) log.warn(warning);
   const db = openDatabase(config.dbPath);
   let agents: ReturnType<typeof wireAgents>;
   try {
@@ -61,13 +77,13 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
     costs: agents.costs,
     metrics: agents.metrics,
     warnings: () => {
-      const warning = lingerWarning(config.lingerFile);
-      return warning === null ? [] : [warning];
+      const linger = lingerWarning(config.lingerFile);
+      return [...stateDirectoryWarnings(config), ...(linger === null ? [] : [linger])];
     },
   });
   let listener: Listener;
   try {
-    listener = listen(app, config.host, config.port);
+    listener = listen(app, config);
   } catch (error) {
     db.close();
     throw error;
@@ -86,6 +102,7 @@ export async function startDaemon(config: Config): Promise<RunningDaemon> {
       agents.outbox.stop();
       await agents.workspaces.close();
       db.close();
+      lock.release();
       log.info("stopped");
     })();
     return closing;

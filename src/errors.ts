@@ -31,6 +31,18 @@ export class NotFoundError extends AgentdError {
   }
 }
 
+export class PayloadTooLargeError extends AgentdError {
+  constructor(message: string) {
+    super(413, "payload_too_large", message);
+  }
+}
+
+export class UnsupportedMediaTypeError extends AgentdError {
+  constructor(message: string) {
+    super(415, "unsupported_media_type", message);
+  }
+}
+
 export class ConflictError extends AgentdError {
   constructor(message: string, details?: unknown) {
     super(409, "conflict", message, details);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   ConfigError,
   type ConfigSources,
+  checkExposure,
   resolveConfig,
   resolveDaemonUrl,
   settingFlagsFrom,
@@ -193,6 +194,69 @@ describe("config", () => {
     expect(resolveConfig({ ...user, env: { XDG_CONFIG_HOME: "/cfg" } }).legacyAgentsDir).toBe(
       "/cfg/agentd-agents",
     );
+  });
+});
+
+describe("access and limits", () => {
+  test("the lock file sits beside the database", () => {
+    expect(resolveConfig({ ...user, flags: { db: "/d/x.db" } }).lockPath).toBe("/d/x.db.lock");
+  });
+
+  test("allowed hosts are names without ports, lowercased; anything else is refused", () => {
+    const config = resolveConfig({
+      ...user,
+      env: { AGENTD_ALLOWED_HOSTS: " Box.Example , agents.internal., [::2],10.0.0.5" },
+    });
+    expect(config.allowedHosts).toEqual(["box.example", "agents.internal", "::2", "10.0.0.5"]);
+    expect(resolveConfig(user).allowedHosts).toEqual([]);
+    for (const bad of ["box.example:8400", "http://box.example", "a/b", "::2", "user@box"]) {
+      expect(() => resolveConfig({ ...user, flags: { allowedHosts: bad } })).toThrow(
+        `--allowed-hosts (AGENTD_ALLOWED_HOSTS): "${bad}" is not a host name`,
+      );
+    }
+  });
+
+  test("allowed origins are scheme://host[:port]; anything else is refused", () => {
+    const config = resolveConfig({
+      ...user,
+      flags: { allowedOrigins: "https://dash.example, http://localhost:3000/" },
+    });
+    expect(config.allowedOrigins).toEqual(["https://dash.example", "http://localhost:3000"]);
+    for (const bad of ["dash.example", "https://dash.example/app", "ftp://x", "*"]) {
+      expect(() => resolveConfig({ ...user, flags: { allowedOrigins: bad } })).toThrow(
+        `--allowed-origins (AGENTD_ALLOWED_ORIGINS): "${bad}" is not an origin`,
+      );
+    }
+  });
+
+  test("the prompt cap defaults to 512 KiB and cannot pass the body limit", () => {
+    expect(resolveConfig(user).maxPromptBytes).toBe(512 * 1024);
+    expect(resolveConfig({ ...user, flags: { maxPromptBytes: "1000" } }).maxPromptBytes).toBe(1000);
+    expect(() => resolveConfig({ ...user, flags: { maxPromptBytes: "2000000" } })).toThrow(
+      "--max-prompt-bytes (AGENTD_MAX_PROMPT_BYTES) must be a whole number from 1 to 1048576",
+    );
+  });
+
+  test("the HTTP idle timeout is 60 s unless AGENTD_HTTP_IDLE_TIMEOUT_S says otherwise (1-255)", () => {
+    expect(resolveConfig(user).httpIdleTimeoutS).toBe(60);
+    expect(
+      resolveConfig({ ...user, env: { AGENTD_HTTP_IDLE_TIMEOUT_S: "5" } }).httpIdleTimeoutS,
+    ).toBe(5);
+    expect(() => resolveConfig({ ...user, env: { AGENTD_HTTP_IDLE_TIMEOUT_S: "0" } })).toThrow(
+      ConfigError,
+    );
+  });
+
+  test("listening beyond loopback needs a token", () => {
+    for (const host of ["127.0.0.1", "127.8.9.1", "localhost", "::1", "[::1]"]) {
+      expect(() => checkExposure({ host, token: null })).not.toThrow();
+    }
+    for (const host of ["0.0.0.0", "::", "192.168.1.2", "box.example"]) {
+      expect(() => checkExposure({ host, token: null })).toThrow(
+        `--host ${host} is reachable from other machines`,
+      );
+      expect(() => checkExposure({ host, token: "t" })).not.toThrow();
+    }
   });
 });
 

@@ -36,12 +36,13 @@ export function newAgentFrom(
     protocols: string[];
     /** How prompts travel when the request does not say (the daemon's --prompt-framing). */
     defaultTurnEnvelope: boolean;
+    maxPromptBytes: number;
     identify: (name: string | undefined) => { id: string; name: string };
   },
 ): CheckedCreate {
   const identity = context.identify(input.name === undefined ? undefined : checkName(input.name));
   if (input.webhook !== undefined) checkWebhook(input.webhook);
-  if (input.prompt !== undefined) checkPrompt(input.prompt, "prompt");
+  if (input.prompt !== undefined) checkPrompt(input.prompt, "prompt", context.maxPromptBytes);
   const cwd = input.cwd === undefined ? undefined : checkCwd(input.cwd);
   const command = input.command ?? [context.driver.command ?? context.defaultCommand];
   const missing = (program: string) =>

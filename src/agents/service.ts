@@ -122,6 +122,7 @@ export class AgentService {
       defaultBudgetUsd: this.deps.config.defaultBudgetUsd,
       protocols: [...this.deps.protocols.keys()],
       defaultTurnEnvelope: this.deps.config.promptFraming === "envelope",
+      maxPromptBytes: this.deps.config.maxPromptBytes,
       identify: (name) => runtime.identify(name),
     });
     const id = checked.agent.id;
@@ -148,7 +149,7 @@ export class AgentService {
 
   async send(id: string, input: SendInput): Promise<SendResult> {
     const agent = this.get(id);
-    checkPrompt(input.message, "message");
+    checkPrompt(input.message, "message", this.deps.config.maxPromptBytes);
     if (!takesPrompts(agent.status)) {
       throw new ConflictError(
         `agent ${id} is ${agent.status}; it takes prompts only while running or idle`,

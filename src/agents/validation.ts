@@ -1,26 +1,24 @@
-import { BadRequestError } from "../errors.ts";
+import { BadRequestError, PayloadTooLargeError } from "../errors.ts";
 
 /** Agent names become unit instances and file names, so they are kept to a safe alphabet. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const NAME_RULE = "1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit";
 export const TURN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const TURN_ID_RULE = "1-128 characters from A-Z a-z 0-9 . _ : -";
 const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Variables agentd sets for agents itself; an agent's own env may not shadow them. */
 export const RESERVED_ENV_PREFIX = "AGENTD_";
 
 export function checkName(name: string): string {
   if (!NAME_PATTERN.test(name)) {
-    throw new BadRequestError(
-      `invalid name "${name}": use 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit`,
-    );
+    throw new BadRequestError(`invalid name "${name}": use ${NAME_RULE}`);
   }
   return name;
 }
 
 export function checkTurnId(turnId: string): string {
   if (!TURN_ID_PATTERN.test(turnId)) {
-    throw new BadRequestError(
-      `invalid turn_id "${turnId}": use 1-128 characters from A-Z a-z 0-9 . _ : -`,
-    );
+    throw new BadRequestError(`invalid turn_id "${turnId}": use ${TURN_ID_RULE}`);
   }
   return turnId;
 }
@@ -35,10 +33,22 @@ export function checkWebhook(url: string): string {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new BadRequestError(`invalid webhook URL "${url}": must start with http:// or https://`);
   }
+  if (parsed.username !== "" || parsed.password !== "") {
+    // Stored and shown with the agent: a password in it would be readable through the API.
+    throw new BadRequestError(
+      `invalid webhook URL: it carries credentials (user:password@); agentd signs webhooks with AGENTD_WEBHOOK_SECRET instead`,
+    );
+  }
   return url;
 }
 
-export function checkPrompt(text: string, what: string): string {
+export function checkPrompt(text: string, what: string, maxBytes: number): string {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxBytes) {
+    throw new PayloadTooLargeError(
+      `${what} is ${bytes} bytes, over the limit of ${maxBytes} bytes (--max-prompt-bytes)`,
+    );
+  }
   if (text.includes("\0")) {
     throw new BadRequestError(`${what} contains a NUL byte, which ends a prompt on the wire`);
   }
@@ -58,7 +68,11 @@ export function checkEnv(env: Record<string, string>): Record<string, string> {
         `env ${key}: names starting with ${RESERVED_ENV_PREFIX} are agentd's own; choose another name`,
       );
     }
-    if (value.includes("\0")) throw new BadRequestError(`env ${key} contains a NUL byte`);
+    if (/[\0\n\r]/.test(value)) {
+      throw new BadRequestError(
+        `env ${key} contains a NUL byte or a line break, which agentd refuses (a NUL ends a value, and a persistent agent's env file cannot carry a line break); pass such text in a file`,
+      );
+    }
   }
   return env;
 }

@@ -6,7 +6,7 @@ import {
   PERMISSION_POLICIES,
   TURN_STATUSES,
 } from "../agents/status.ts";
-import { NAME_PATTERN, TURN_ID_PATTERN } from "../agents/validation.ts";
+import { NAME_PATTERN, NAME_RULE, TURN_ID_PATTERN, TURN_ID_RULE } from "../agents/validation.ts";
 import { literals, Nullable } from "./helpers.ts";
 import {
   AgentWorkspaceSchema,
@@ -101,7 +101,7 @@ export type MessageView = Static<typeof MessageSchema>;
 
 export const CreateAgentBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ pattern: NAME_PATTERN.source })),
+    name: Type.Optional(Type.String({ pattern: NAME_PATTERN.source, description: NAME_RULE })),
     prompt: Type.Optional(Type.String()),
     mode: Type.Optional(AgentModeSchema),
     protocol: Type.Optional(Type.String()),
@@ -151,13 +151,18 @@ export const PatchResultSchema = Type.Object({
   restart_required: Type.Boolean(),
 });
 
+/** The longest a request may wait for a turn (a timer's limit, about 24.8 days). */
+export const MAX_WAIT_MS = 2_147_483_647;
+
 export const SendBody = Type.Object(
   {
     message: Type.String(),
-    turn_id: Type.Optional(Type.String({ pattern: TURN_ID_PATTERN.source })),
+    turn_id: Type.Optional(
+      Type.String({ pattern: TURN_ID_PATTERN.source, description: TURN_ID_RULE }),
+    ),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     wait: Type.Optional(Type.Boolean()),
-    timeout_ms: Type.Optional(Type.Integer({ minimum: 0 })),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_MS })),
   },
   { additionalProperties: false },
 );

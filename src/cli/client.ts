@@ -3,9 +3,15 @@ import { errorMessage } from "../errors.ts";
 import { type FlagSpecs, type FlagValues, UsageError } from "./args.ts";
 import { CommandFailure } from "./command.ts";
 
-/** The flag every command that talks to the daemon accepts. */
+/** The flags every command that talks to the daemon accepts: where it is, and its token. */
 export const URL_FLAG = {
   url: { kind: "string", value: "URL", help: "daemon URL (AGENTD_URL; http://127.0.0.1:8400)" },
+  token: { kind: "string", value: "TOKEN", help: "the daemon's bearer token (AGENTD_TOKEN)" },
+  "token-file": {
+    kind: "string",
+    value: "FILE",
+    help: "read the token from an owner-only file (AGENTD_TOKEN_FILE)",
+  },
 } as const satisfies FlagSpecs;
 
 /** For commands whose answer is JSON: print it as is, for scripts. */
@@ -110,14 +116,13 @@ export class DaemonRefusal extends CommandFailure {
 }
 
 export function clientFrom(flags: FlagValues<typeof URL_FLAG>): DaemonClient {
-  let url: string;
   try {
-    url = resolveDaemonUrl(flags.url);
+    const url = resolveDaemonUrl(flags.url);
+    return new DaemonClient(url, cliToken({ token: flags.token, tokenFile: flags["token-file"] }));
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
-  return new DaemonClient(url, cliToken());
 }
 
 /** What went wrong on the way to the daemon or back, by the error's code, in agentd's words. */

@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  checkExposure,
   DEPRECATED_FLAGS,
   loadConfig,
   SETTINGS,
@@ -53,7 +54,11 @@ export const daemonCommand = defineCommand({
     }
     const settings = configFrom(() => settingFlagsFrom(flags));
     for (const warning of settings.warnings) log.warn(warning);
-    const config = configFrom(() => loadConfig(settings.flags));
+    const config = configFrom(() => {
+      const resolved = loadConfig(settings.flags);
+      checkExposure(resolved);
+      return resolved;
+    });
     let daemon: RunningDaemon;
     try {
       // Loaded here, not at the top: every other command (and every echo-agent) starts
@@ -64,12 +69,14 @@ export const daemonCommand = defineCommand({
       process.stderr.write(`agentd daemon: could not start: ${errorMessage(error)}\n`);
       return 1;
     }
-    process.stdout.write(`listening on ${daemon.url}\n`);
-    await new Promise<void>((resolve) => {
+    // The handlers first: whoever reads the address may signal at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
+    process.stdout.write(`listening on ${daemon.url}\n`);
+    await stopped;
     await daemon.shutdown();
     return 0;
   },

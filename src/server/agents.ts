@@ -5,6 +5,7 @@ import {
   AgentStatusSchema,
   CreateAgentBody,
   DeleteResultSchema,
+  MAX_WAIT_MS,
   MessageSchema,
   PatchAgentBody,
   PatchResultSchema,
@@ -15,12 +16,13 @@ import {
 import { followFile, tailOffset } from "../logs/follow.ts";
 import type { AgentRecord } from "../store/agents.ts";
 import type { AppContext } from "./context.ts";
-import { isOn, QueryFlag } from "./query.ts";
+import { isOn, QueryFlag, QueryInteger } from "./query.ts";
+import { streamingResponse } from "./streaming.ts";
 import { agentView, turnView } from "./views.ts";
 
 const IdParams = t.Object({ id: t.String() });
 const TurnParams = t.Object({ id: t.String(), turn_id: t.String() });
-const GraceMs = t.Optional(t.Numeric({ minimum: 0, maximum: 3_600_000 }));
+const GraceMs = t.Optional(QueryInteger("grace_ms", 0, 3_600_000));
 const GraceQuery = t.Object({ grace_ms: GraceMs });
 /**
  * `?force=1`: overwrite persistent agents' generated files even where edited by hand; on DELETE,
@@ -149,7 +151,7 @@ export function agentRoutes(ctx: AppContext) {
       {
         params: IdParams,
         query: t.Object({
-          limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })),
+          limit: t.Optional(QueryInteger("limit", 1, 1000)),
           before: t.Optional(t.String()),
         }),
         response: t.Array(TurnSchema),
@@ -169,7 +171,7 @@ export function agentRoutes(ctx: AppContext) {
         params: TurnParams,
         query: t.Object({
           wait: t.Optional(QueryFlag),
-          timeout_ms: t.Optional(t.Numeric({ minimum: 0 })),
+          timeout_ms: t.Optional(QueryInteger("timeout_ms", 0, MAX_WAIT_MS)),
         }),
         response: TurnSchema,
         detail: {
@@ -202,7 +204,7 @@ export function agentRoutes(ctx: AppContext) {
         }
         const finished = () => !agents.isLive(params.id);
         const chunks = followFile(path, offset, finished, request.signal);
-        return new Response(
+        return streamingResponse(
           new ReadableStream<Uint8Array>({
             async pull(controller) {
               const next = await chunks.next();
@@ -213,13 +215,13 @@ export function agentRoutes(ctx: AppContext) {
               await chunks.return(undefined);
             },
           }),
-          { headers },
+          headers,
         );
       },
       {
         params: IdParams,
         query: t.Object({
-          tail: t.Optional(t.Numeric({ minimum: 0 })),
+          tail: t.Optional(QueryInteger("tail", 0)),
           follow: t.Optional(QueryFlag),
         }),
         detail: {

@@ -1,37 +1,52 @@
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
-import { UnauthorizedError } from "../errors.ts";
+import { errorResponse } from "./errors.ts";
 
-/** Paths anyone may read: liveness must work for probes that hold no token. */
-const OPEN_PATHS = new Set(["/health"]);
+/** What anyone may read: liveness for probes that hold no token, and the API's description. */
+const OPEN = new Set(["GET /health", "GET /openapi", "GET /openapi/json"]);
 
 const METRICS_PATH = "/metrics";
+
+const HOW =
+  "send Authorization: Bearer <token> (the agentd CLI: --token, --token-file or AGENTD_TOKEN)";
+const HOW_FOR_METRICS = "send Authorization: Bearer <the metrics token or AGENTD_TOKEN>";
 
 /**
  * When a token is configured, every other request must carry `Authorization: Bearer <token>`.
  * `/metrics` also takes the metrics token, which reads nothing else; once that is set,
- * `/metrics` needs one of the two even when the API itself needs none.
+ * `/metrics` needs one of the two even when the API itself needs none. Tokens are compared as
+ * digests of equal length in constant time, every accepted one each time, so an answer's
+ * timing tells nothing about a token, not even its length.
  */
 export function bearerAuth(token: string | null, metricsToken: string | null = null) {
-  const main = token === null ? [] : [Buffer.from(token)];
-  const forMetrics = metricsToken === null ? main : [...main, Buffer.from(metricsToken)];
+  const main = token === null ? [] : [digest(token)];
+  const forMetrics = metricsToken === null ? main : [...main, digest(metricsToken)];
   return new Elysia({ name: "agentd.auth" }).onRequest(({ request }) => {
+    const method = request.method === "HEAD" ? "GET" : request.method;
     const path = new URL(request.url).pathname;
-    if (OPEN_PATHS.has(path)) return;
+    if (OPEN.has(`${method} ${path}`)) return;
     const accepted = path === METRICS_PATH ? forMetrics : main;
     if (accepted.length === 0) return;
-    const header = request.headers.get("authorization") ?? "";
-    const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
-    if (!accepted.some((expected) => matches(given, expected))) {
-      throw new UnauthorizedError(
-        path === METRICS_PATH && metricsToken !== null
-          ? "missing or wrong bearer token (the metrics token or AGENTD_TOKEN)"
-          : "missing or wrong bearer token (set AGENTD_TOKEN)",
-      );
-    }
+    const how = path === METRICS_PATH && metricsToken !== null ? HOW_FOR_METRICS : HOW;
+    const given = bearerToken(request.headers.get("authorization"));
+    if (given === null) return unauthorized(`this daemon requires a token: ${how}`);
+    const presented = digest(given);
+    const matches = accepted.map((expected) => timingSafeEqual(presented, expected));
+    if (!matches.includes(true)) return unauthorized(`wrong token: ${how}`);
   });
 }
 
-function matches(given: Buffer, expected: Buffer): boolean {
-  return given.length === expected.length && timingSafeEqual(given, expected);
+function bearerToken(header: string | null): string | null {
+  const match = /^Bearer +(\S+) *$/i.exec(header ?? "");
+  return match ? (match[1] as string) : null;
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+function unauthorized(message: string): Response {
+  const response = errorResponse(401, "unauthorized", message);
+  response.headers.set("www-authenticate", 'Bearer realm="agentd"');
+  return response;
 }

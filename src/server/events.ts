@@ -1,11 +1,11 @@
 import { Elysia, type Static, t } from "elysia";
 import { BadRequestError } from "../errors.ts";
 import type { AppContext } from "./context.ts";
-import { isOn, QueryFlag } from "./query.ts";
+import { isOn, QueryFlag, QueryInteger } from "./query.ts";
 import { sseResponse } from "./sse.ts";
 
 const StreamQuery = t.Object({
-  since: t.Optional(t.Numeric({ minimum: 0 })),
+  since: t.Optional(QueryInteger("since", 0)),
   follow: t.Optional(QueryFlag),
 });
 

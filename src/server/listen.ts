@@ -1,8 +1,9 @@
+import type { Server } from "bun";
+import { type Config, MAX_BODY_BYTES } from "../config.ts";
 import { log } from "../log.ts";
 import type { App } from "./app.ts";
 import { errorResponse } from "./errors.ts";
-
-export const MAX_BODY_BYTES = 1024 * 1024;
+import { endsItsConnection } from "./streaming.ts";
 
 export interface Listener {
   port: number;
@@ -10,45 +11,59 @@ export interface Listener {
 }
 
 /**
- * Serve the app with the two things that must wrap every request: the body limit (checked
- * before anything reads the body, also for chunked bodies) and one log line per request.
+ * Serve the app with what must wrap every request: the body limit (checked before anything
+ * reads the body, also for chunked bodies), the idle timeout, and one log line per request.
+ *
+ * A connection is closed after `httpIdleTimeoutS` of silence while the client sends its request
+ * and between requests, so idle keep-alive connections cannot pile up until no descriptor is
+ * left. While the daemon answers, silence is expected (a wait for a turn, an event stream
+ * between heartbeats, a followed log): the timer is off until the answer starts, and a
+ * streamed answer keeps it off and ends its connection when it ends.
  */
-export function listen(app: App, hostname: string, port: number): Listener {
+export function listen(app: App, config: Pick<Config, "host" | "port" | "httpIdleTimeoutS">) {
+  const idle = config.httpIdleTimeoutS;
   const server = Bun.serve({
-    hostname,
-    port,
-    // SSE streams stay open for hours; idle timeouts are for the heartbeat to prevent.
-    idleTimeout: 0,
-    async fetch(request) {
+    hostname: config.host,
+    port: config.port,
+    idleTimeout: idle,
+    async fetch(request, server) {
       const begin = performance.now();
-      const response = await handle(app, request);
+      const response = await handle(app, request, server, idle);
       const ms = (performance.now() - begin).toFixed(1);
       log.info(`${request.method} ${new URL(request.url).pathname} ${response.status} ${ms}ms`);
       return response;
     },
   });
   return {
-    port: server.port ?? port,
+    port: server.port ?? config.port,
     stop: () => server.stop(true),
-  };
+  } satisfies Listener;
 }
 
-async function handle(app: App, request: Request): Promise<Response> {
-  request = withRoutableUrl(request);
+async function handle(app: App, received: Request, server: Server<undefined>, idle: number) {
+  const request = await readBody(withRoutableUrl(received));
+  if (request instanceof Response) return request;
+  server.timeout(received, 0);
+  const response = await app.handle(request);
+  if (!endsItsConnection(response)) server.timeout(received, idle);
+  return response;
+}
+
+/** The request with its whole body read (within the limit), or the 413 answer. */
+async function readBody(request: Request): Promise<Request | Response> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) return tooLarge(Number(declared));
-  if (declared === null && request.body !== null) {
-    const body = await readLimited(request.body, MAX_BODY_BYTES);
-    if (body === null) return tooLarge(null);
-    request = new Request(request, { body });
-  }
-  return app.handle(request);
+  if (request.body === null) return request;
+  const body = await readLimited(request.body, MAX_BODY_BYTES);
+  if (body === null) return tooLarge(null);
+  return new Request(request, { body: body.byteLength === 0 ? null : body });
 }
 
 /**
  * Elysia finds the path by searching for "/" from the 11th character of the URL, so a Host
  * header shorter than 4 characters ("http://a/x") would be routed wrongly. Such requests get
- * a URL with a host long enough; only the path and query matter for routing.
+ * a URL with a host long enough; only the path and query matter for routing (the Host header
+ * itself is kept, and checked).
  */
 function withRoutableUrl(request: Request): Request {
   const url = new URL(request.url);

@@ -1,5 +1,7 @@
 import type { StoredEvent } from "../api/events.ts";
 import type { EventSubscription } from "../events/subscription.ts";
+import { log } from "../log.ts";
+import { streamingResponse } from "./streaming.ts";
 
 export const HEARTBEAT_MS = 15_000;
 
@@ -31,7 +33,14 @@ export function sseResponse(
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       // A subscriber too far behind is cut off at once, even while it is not reading at all.
-      subscription = subscribe(() => controller.error(new Error("subscriber too far behind")));
+      // Erroring the stream aborts the connection; with no reason given Bun prints nothing (an
+      // Error would be printed with its stack), so the one line about it is ours.
+      subscription = subscribe(() => {
+        log.warn(
+          "event stream cut off: its client fell further behind than AGENTD_SSE_BUFFER events (it can resume with Last-Event-ID)",
+        );
+        controller.error();
+      });
       controller.enqueue(encoder.encode("retry: 1000\n: connected\n\n"));
     },
     async pull(controller) {
@@ -58,11 +67,9 @@ export function sseResponse(
       subscription.close();
     },
   });
-  return new Response(stream, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      "x-accel-buffering": "no",
-    },
+  return streamingResponse(stream, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
   });
 }

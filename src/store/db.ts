@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS } from "./migrations.ts";
 import { isOriginalDatabase } from "./original.ts";
@@ -18,9 +18,12 @@ export class ForeignDatabaseError extends Error {}
  */
 export function openDatabase(path: string): Database {
   const fresh = !existsSync(path);
-  if (fresh) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (fresh) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Owner-only from its first byte (SQLite gives its journal files the same mode).
+    closeSync(openSync(path, "a", 0o600));
+  }
   const db = new Database(path, { create: true, strict: true });
-  if (fresh) chmodSync(path, 0o600);
   try {
     db.run("PRAGMA busy_timeout = 10000");
     // Before anything is written, WAL mode included: a database that is not agentd's stays as it was.

@@ -329,7 +329,7 @@ describe("with a token", () => {
     expect(withToken.code).toBe(0);
     const without = await runCli(["ls"], { env: { AGENTD_URL: guarded.url } });
     expect(without.code).toBe(1);
-    expect(without.stderr).toContain("agentd: missing or wrong bearer token");
+    expect(without.stderr).toContain("agentd: this daemon requires a token");
   });
 });
 

@@ -86,10 +86,15 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
       if (!memory) throw new Error("this world runs real processes");
       return memory;
     },
-    async request<T = unknown>(method: string, path: string, body?: unknown) {
+    async request<T = unknown>(
+      method: string,
+      path: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) {
       const request = new Request(`http://localhost${path}`, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return readAnswer<T>(await app.handle(request));

@@ -1,7 +1,14 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { daemonPaths, MAIN, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
+import { ask, spawnFake } from "../helpers/agents.ts";
+import {
+  daemonPaths,
+  MAIN,
+  startDaemon,
+  stopAllDaemons,
+  type TestDaemon,
+} from "../helpers/daemon.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -9,6 +16,11 @@ import { waitFor } from "../helpers/wait.ts";
 setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
+
+async function stateWarnings(daemon: TestDaemon): Promise<string[]> {
+  const health = await daemon.api<{ warnings: string[] }>("/health");
+  return health.body.warnings.filter((warning) => warning.startsWith("state directory"));
+}
 
 describe("daemon HTTP basics", () => {
   test("starts on port 0, answers /health, and exits 0 on SIGTERM", async () => {
@@ -23,13 +35,62 @@ describe("daemon HTTP basics", () => {
     expect(daemon.stderr()).toContain("GET /health 200");
   });
 
-  test("creates its state directories owner-only", async () => {
+  test("creates its state owner-only: directories 0700; database, its journal, lock and agent logs 0600", async () => {
     const daemon = await startDaemon();
+    const agent = await spawnFake(daemon);
+    await ask(daemon, agent.id, "hello");
     const paths = daemonPaths(daemon.home);
-    for (const dir of [paths.logRoot, paths.workspace, paths.stateDir]) {
-      expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const dir of [
+      paths.logRoot,
+      paths.workspace,
+      paths.stateDir,
+      join(paths.logRoot, agent.id),
+    ]) {
+      expect(`${dir} ${(statSync(dir).mode & 0o777).toString(8)}`).toBe(`${dir} 700`);
     }
-    expect(statSync(paths.db).mode & 0o777).toBe(0o600);
+    const files = ["", "-wal", "-shm", ".lock"].map((suffix) => `${paths.db}${suffix}`);
+    for (const file of [...files, join(paths.logRoot, agent.id, "agent.log")]) {
+      expect(`${file} ${(statSync(file).mode & 0o777).toString(8)}`).toBe(`${file} 600`);
+    }
+    expect(await stateWarnings(daemon)).toEqual([]);
+  });
+
+  test("warns at start and in /health about a state directory others can write to", async () => {
+    const home = tempDir("agentd-open-state-");
+    const logs = join(home, "logs");
+    mkdirSync(logs);
+    chmodSync(logs, 0o777);
+    const daemon = await startDaemon({ home });
+    const warning = `state directory ${logs} is writable by everyone (mode 0777)`;
+    expect(daemon.stderr()).toContain(warning);
+    const warnings = await stateWarnings(daemon);
+    expect(warnings).toEqual([expect.stringContaining(warning)]);
+    expect(warnings[0]).toContain(`chmod 700 ${logs}`);
+  });
+
+  test("refuses to listen beyond loopback without a token: exit 2 and what to do", async () => {
+    for (const host of ["0.0.0.0", "::", "192.0.2.1", "box.example"]) {
+      const proc = Bun.spawn(
+        [
+          process.execPath,
+          MAIN,
+          "daemon",
+          "--port",
+          "0",
+          "--host",
+          host,
+          "--db",
+          join(tempDir(), "db"),
+        ],
+        { stderr: "pipe", stdout: "pipe", env: { ...process.env, AGENTD_TOKEN: "" } },
+      );
+      expect(await proc.exited).toBe(2);
+      const stderr = await new Response(proc.stderr).text();
+      expect(stderr).toContain(`--host ${host} is reachable from other machines`);
+      expect(stderr).toContain("--token-file");
+    }
+    const daemon = await startDaemon({ args: ["--host", "0.0.0.0", "--token", "t"] });
+    expect((await daemon.api("/agents")).status).toBe(401);
   });
 
   test("exits 0 on SIGINT too", async () => {
@@ -47,7 +108,7 @@ describe("daemon HTTP basics", () => {
   });
 
   test("a request with a very short Host header is routed like any other", async () => {
-    const daemon = await startDaemon();
+    const daemon = await startDaemon({ args: ["--allowed-hosts", "a"] });
     const { hostname, port } = new URL(daemon.url);
     let reply = "";
     const socket = await Bun.connect({
@@ -97,15 +158,15 @@ describe("daemon HTTP basics", () => {
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
   });
 
-  test("with a token configured, requests without it get 401 and /health stays open", async () => {
+  test("with a token configured, requests without it get 401; /health and the OpenAPI document stay open", async () => {
     const daemon = await startDaemon({ env: { AGENTD_TOKEN: "t0ken" } });
-    expect((await daemon.api("/health")).status).toBe(200);
-    const denied = await daemon.api<{ error: { code: string } }>("/openapi/json");
+    for (const open of ["/health", "/openapi", "/openapi/json"]) {
+      expect((await daemon.api(open)).status).toBe(200);
+    }
+    const denied = await daemon.api<{ error: { code: string } }>("/agents");
     expect(denied.status).toBe(401);
     expect(denied.body.error.code).toBe("unauthorized");
-    const allowed = await daemon.api("/openapi/json", {
-      headers: { authorization: "Bearer t0ken" },
-    });
+    const allowed = await daemon.api("/agents", { headers: { authorization: "Bearer t0ken" } });
     expect(allowed.status).toBe(200);
   });
 

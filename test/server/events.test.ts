@@ -109,7 +109,7 @@ describe("event streams", () => {
     expect(seen).toEqual(storedSeqs(daemon, agent.id).filter((seq) => seq <= upTo));
   });
 
-  test("a subscriber that never reads is disconnected, and the agent's events keep being stored", async () => {
+  test("a subscriber that never reads is disconnected with one line in the daemon log, and the agent's events keep being stored", async () => {
     const daemon = await startDaemon({ env: { AGENTD_SSE_BUFFER: "50" } });
     const agent = await spawnFake(daemon);
     const port = new URL(daemon.url).port;
@@ -135,6 +135,10 @@ describe("event streams", () => {
       expect(stored.length).toBeGreaterThanOrEqual(10_000);
       expect(stored.some((event) => event.type === "turn.completed")).toBe(true);
       expect(sleeper.exitCode).toBeNull();
+      // One line in the daemon's log says so; no stack trace.
+      const lines = daemon.stderr().split("\n");
+      expect(lines.filter((line) => line.includes("event stream cut off"))).toHaveLength(1);
+      expect(lines.filter((line) => /^\s+at |^error:|^\d+ \| /.test(line))).toEqual([]);
     } finally {
       sleeper.kill();
     }
