@@ -3,11 +3,13 @@ import { agentRoutes } from "./agents.ts";
 import { bearerAuth } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { costRoutes } from "./cost.ts";
+import { dashboardRoutes } from "./dashboard.ts";
 import { errorMapping } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openapiRoutes } from "./openapi.ts";
+import { protocolRoutes } from "./protocols.ts";
 import { workspaceRoutes } from "./workspaces.ts";
 
 export function createApp(ctx: AppContext) {
@@ -24,6 +26,8 @@ export function createApp(ctx: AppContext) {
       .use(eventRoutes(ctx))
       .use(workspaceRoutes(ctx))
       .use(costRoutes(ctx))
+      .use(protocolRoutes(ctx))
+      .use(dashboardRoutes())
   );
 }
 

@@ -1,8 +1,12 @@
 import { timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import { UnauthorizedError } from "../errors.ts";
+import { isDashboardRequest } from "./dashboard.ts";
 
-/** Paths anyone may read: liveness must work for probes that hold no token. */
+/**
+ * Paths anyone may read: liveness must work for probes that hold no token; the dashboard's page
+ * and files hold no data (the page asks for the token).
+ */
 const OPEN_PATHS = new Set(["/health"]);
 
 const METRICS_PATH = "/metrics";
@@ -17,7 +21,7 @@ export function bearerAuth(token: string | null, metricsToken: string | null = n
   const forMetrics = metricsToken === null ? main : [...main, Buffer.from(metricsToken)];
   return new Elysia({ name: "agentd.auth" }).onRequest(({ request }) => {
     const path = new URL(request.url).pathname;
-    if (OPEN_PATHS.has(path)) return;
+    if (OPEN_PATHS.has(path) || isDashboardRequest(request.method, path)) return;
     const accepted = path === METRICS_PATH ? forMetrics : main;
     if (accepted.length === 0) return;
     const header = request.headers.get("authorization") ?? "";
