@@ -45,6 +45,8 @@ export function asApiError(error: unknown): ApiError {
 }
 
 export interface ApiOptions {
+  /** Where the daemon is; the page's own origin when left out (the page is served by it). */
+  base?: string;
   /** The token to send, if the operator gave one. */
   token(): string | null;
   /** Told of every 401, so that the page can ask for a (new) token. */
@@ -94,7 +96,7 @@ export class Api {
     if (body !== undefined) headers.set("content-type", "application/json");
     let response: Response;
     try {
-      response = await fetch(path, {
+      response = await fetch(`${this.options.base ?? ""}${path}`, {
         method,
         headers,
         body: body === undefined ? null : JSON.stringify(body),

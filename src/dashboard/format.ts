@@ -12,7 +12,8 @@ export function formatCost(microUsd: number | null): string {
 /** `950`, `12.3k`, `4.1M`. */
 export function formatCount(n: number): string {
   if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${trimmed(n / 1000)}k`;
+  // 999 500 would round to "1000k".
+  if (n < 999_500) return `${trimmed(n / 1000)}k`;
   return `${trimmed(n / 1_000_000)}M`;
 }
 
