@@ -5,7 +5,9 @@ import type { BrowserContext, Page } from "playwright-core";
 import type { AgentView } from "../../src/api/schemas.ts";
 import { describeWithBrowser, launchBrowser, openPage, screenshot } from "../helpers/browser.ts";
 import { MAIN, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
+import { mustBuild } from "../helpers/build.ts";
 import { newRepo } from "../helpers/git.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 // A browser and real daemons on a loaded machine.
@@ -363,5 +365,17 @@ describeWithBrowser("the dashboard in a browser", () => {
     await page.emulateMedia({ colorScheme: "dark" });
     expect(await background()).toBeLessThan(0.2);
     await screenshot(page, "overview-dark");
+  });
+
+  test("the compiled binary, outside the checkout, serves a dashboard that works", async () => {
+    const binary = join(tempDir("agentd-dashboard-bin-"), "agentd");
+    await mustBuild(binary);
+    const daemon = await startDaemon({ command: [binary] });
+    const { page, assertNoScriptErrors } = await openPage(browser, `${daemon.url}/#/new`);
+    await page.getByLabel("Command").fill(`'${binary}' echo-agent`);
+    await page.getByLabel("First prompt").fill("from the binary");
+    await page.getByRole("button", { name: "Create agent" }).click();
+    await page.locator(".conversation").getByText("echo: from the binary").waitFor();
+    assertNoScriptErrors();
   });
 });
