@@ -297,7 +297,10 @@ function AgentTable({ agents, now }: { agents: AgentView[]; now: number }) {
               </div>
             </td>
             <td data-label="Title" class="description" title={agentDescription(agent)}>
-              {agentDescription(agent) || <span class="muted">–</span>}
+              <div>
+                {agentDescription(agent) || <span class="muted">–</span>}
+                {agent.error && <div class="turn-error">{agent.error}</div>}
+              </div>
             </td>
             <td data-label="Mode">{agent.mode}</td>
             <td data-label="Protocol">{agent.protocol}</td>

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import type { AgentView } from "../../src/api/schemas.ts";
 import { describeWithBrowser, launchBrowser, openPage, screenshot } from "../helpers/browser.ts";
-import { MAIN, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { mustBuild } from "../helpers/build.ts";
+import { MAIN, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { newRepo } from "../helpers/git.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -29,6 +29,10 @@ async function createEcho(daemon: TestDaemon, body: object = {}): Promise<AgentV
   });
   if (created.status !== 201) throw new Error(`create: ${JSON.stringify(created.body)}`);
   return created.body;
+}
+
+async function turnsDone(daemon: TestDaemon, id: string): Promise<number> {
+  return (await daemon.api<AgentView>(`/agents/${id}`)).body.turns;
 }
 
 async function agentStatus(daemon: TestDaemon, id: string): Promise<string> {
@@ -309,22 +313,27 @@ describeWithBrowser("the dashboard in a browser", () => {
 
   test("fits a 390-pixel phone and follows the system's dark scheme; screenshots for the README", async () => {
     const daemon = await startDaemon();
-    const busy = await createEcho(daemon, {
-      name: "refactor-auth",
-      prompt: "Refactor the auth module",
-    });
+    const busy = await createEcho(daemon, { name: "refactor-auth" });
+    for (const message of ["Refactor the auth module", "Now the session handling"]) {
+      await daemon.api(`/agents/${busy.id}/send`, {
+        method: "POST",
+        body: JSON.stringify({ message, wait: true }),
+      });
+    }
     await createEcho(daemon, { name: "write-tests", prompt: "Add tests for the parser" });
     const stopped = await createEcho(daemon, { name: "docs-pass", prompt: "Proofread the docs" });
     await createEcho(daemon, { name: "later", start: false });
-    await daemon.api(`/agents/${busy.id}/send`, {
-      method: "POST",
-      body: JSON.stringify({ message: "Now the session handling", wait: true }),
+    const crashed = await createEcho(daemon, {
+      name: "flaky-build",
+      command: [process.execPath, "-e", "process.exit(3)"],
     });
+    await waitFor("docs-pass to answer", async () => (await turnsDone(daemon, stopped.id)) === 1);
     await daemon.api(`/agents/${stopped.id}/stop`, { method: "POST" });
 
     const { page } = await openPage(browser, `${daemon.url}/`);
     await row(page, busy.id).getByText("$0.0020").waitFor();
     await row(page, stopped.id).getByText("stopped").waitFor();
+    await row(page, crashed.id).getByText("failed").waitFor();
     await screenshot(page, "overview");
 
     await page.goto(`${daemon.url}/#/agents/${busy.id}`);
@@ -333,7 +342,7 @@ describeWithBrowser("the dashboard in a browser", () => {
     await page.getByRole("button", { name: "Send" }).click();
     await page.locator(".answer-text").getByText("echo: What is left to do?").waitFor();
     await page.locator("#prompt").blur();
-    await screenshot(page, "agent");
+    await screenshot(page, "agent", { fullPage: true });
 
     // Wider than the screen: the page would scroll sideways.
     const overflow = () =>

@@ -91,8 +91,13 @@ const screenshotDir = (() => {
   return dir;
 })();
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** The page as it is now (the viewport, or the whole page), saved as NAME.png. */
+export async function screenshot(
+  page: Page,
+  name: string,
+  { fullPage = false } = {},
+): Promise<string> {
   const path = join(screenshotDir, `${name}.png`);
-  await page.screenshot({ path, fullPage: false, animations: "disabled" });
+  await page.screenshot({ path, fullPage, animations: "disabled" });
   return path;
 }
