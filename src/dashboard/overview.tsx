@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { AGENT_MODES, AGENT_STATUSES, type AgentStatus } from "../agents/status.ts";
 import type { UsageReport } from "../api/cost.ts";
+import type { StoredEvent } from "../api/events.ts";
 import type { AgentView } from "../api/schemas.ts";
 import { type ApiError, asApiError } from "./api.ts";
 import { ErrorNote, StatusBadge, StreamIndicator } from "./components.tsx";
@@ -34,8 +35,21 @@ interface Filter {
   text: string;
 }
 
-const AGENT_ROUND_MS = 100;
+const AGENT_ROUND_MS = 250;
 const USAGE_ROUND_MS = 1_000;
+/** More agents than this changed at once: one read of the list is cheaper than one each. */
+const READ_ONE_BY_ONE = 5;
+
+/** Events that change what a row shows; tool calls, logs and model calls do not. */
+function changesRow(event: StoredEvent): boolean {
+  return (
+    event.type === "status" ||
+    event.type === "usage" ||
+    event.type === "budget" ||
+    event.type === "restart" ||
+    event.type.startsWith("turn.")
+  );
+}
 
 export function Overview() {
   const { api } = useDaemon();
@@ -50,7 +64,7 @@ export function Overview() {
   useEffect(() => {
     const agentRounds = new Refresher<string>(async (ids, all) => {
       try {
-        if (all) {
+        if (all || ids.size > READ_ONE_BY_ONE) {
           const list = await api.get<AgentView[]>("/agents");
           setAgents(new Map(list.map((agent) => [agent.id, agent])));
           setLoaded(true);
@@ -96,7 +110,7 @@ export function Overview() {
       },
       onEvents: (batch) => {
         for (const event of batch) {
-          agentRounds.mark(event.agent_id);
+          if (changesRow(event)) agentRounds.mark(event.agent_id);
           if (event.type === "usage") usageRounds.markAll();
         }
       },
