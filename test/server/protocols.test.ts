@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ProtocolView } from "../../src/api/protocols.ts";
+import { builtinProtocols } from "../../src/protocols/index.ts";
 import { handshake } from "../fixtures/handshake-protocol.ts";
 import { inProcessAgentd } from "../helpers/in-process.ts";
 
@@ -12,7 +13,8 @@ describe("GET /protocols", () => {
     const answer = await world.request<ProtocolView[]>("GET", "/protocols");
     expect(answer.status).toBe(200);
     const byName = new Map(answer.body.map((protocol) => [protocol.name, protocol]));
-    expect([...byName.keys()].sort()).toEqual(["handshake", "omni", "scripted"]);
+    const expected = [...builtinProtocols().keys(), "scripted", "handshake"];
+    expect([...byName.keys()].sort()).toEqual(expected.sort());
     // omni runs the daemon's agent command; it cannot interrupt a turn.
     expect(byName.get("omni")).toEqual({
       name: "omni",
@@ -29,7 +31,9 @@ describe("GET /protocols", () => {
   test("what it says about cancelling is what POST .../cancel does", async () => {
     const world = inProcessAgentd();
     const protocols = (await world.request<ProtocolView[]>("GET", "/protocols")).body;
-    for (const protocol of protocols.filter((p) => p.name === "omni" || p.name === "scripted")) {
+    const checked = protocols.filter((p) => p.name === "omni" || p.name === "scripted");
+    expect(checked.map((p) => p.capabilities.cancel).sort()).toEqual([false, true]);
+    for (const protocol of checked) {
       const created = await world.request<{ id: string }>("POST", "/agents", {
         protocol: protocol.name,
         command: [process.execPath],
