@@ -16,7 +16,7 @@ export type StreamState =
 
 export interface StreamHandlers {
   /** The stream is (again) connected; events missed while it was down are replayed next. */
-  onOpen(reconnected: boolean): void;
+  onOpen(): void;
   onEvents(events: StoredEvent[]): void;
   onState(state: StreamState): void;
 }
@@ -80,7 +80,7 @@ export class EventStream {
     if (this.lastEventId !== null) headers["last-event-id"] = this.lastEventId;
     const response = await this.api.open(this.path, headers, this.abort.signal);
     if (!response.body) throw new ApiError(0, "no_body", "the event stream came without a body");
-    this.handlers.onOpen(this.reconnects > 0);
+    this.handlers.onOpen();
     this.handlers.onState({ kind: "live", reconnects: this.reconnects });
     const parser = new SseParser();
     const decoder = new TextDecoder();

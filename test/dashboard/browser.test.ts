@@ -1,9 +1,15 @@
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import type { AgentView } from "../../src/api/schemas.ts";
-import { describeWithBrowser, launchBrowser, openPage, screenshot } from "../helpers/browser.ts";
+import {
+  describeWithBrowser,
+  expectPagesTroubleFree,
+  launchBrowser,
+  openPage,
+  screenshot,
+} from "../helpers/browser.ts";
 import { mustBuild } from "../helpers/build.ts";
 import { MAIN, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
 import { newRepo } from "../helpers/git.ts";
@@ -61,6 +67,7 @@ describeWithBrowser("the dashboard in a browser", () => {
   beforeAll(async () => {
     browser = await launchBrowser();
   });
+  afterEach(expectPagesTroubleFree);
   afterAll(async () => {
     await browser?.close();
     await stopAllDaemons();
@@ -68,7 +75,7 @@ describeWithBrowser("the dashboard in a browser", () => {
 
   test("the overview lists a new agent within a second of its creation, without a reload", async () => {
     const daemon = await startDaemon();
-    const { page, assertNoScriptErrors } = await openPage(browser, `${daemon.url}/`);
+    const page = await openPage(browser, `${daemon.url}/`);
     await streamLive(page);
     await page.getByText("No agents yet").waitFor();
     // Gone if the page were loaded again.
@@ -92,14 +99,13 @@ describeWithBrowser("the dashboard in a browser", () => {
     expect(await page.locator('[data-total="cost-today"]').textContent()).toBe("$0.0010");
     expect(await page.locator('[data-total="agents"]').textContent()).toBe("1");
     expect(await page.evaluate("window.loadedOnce")).toBe(true);
-    assertNoScriptErrors();
   });
 
   test("filters by status and mode, and searches", async () => {
     const daemon = await startDaemon();
     const kept = await createEcho(daemon, { name: "kept-one", prompt: "find me" });
     const other = await createEcho(daemon, { name: "other-one", start: false });
-    const { page } = await openPage(browser, `${daemon.url}/`);
+    const page = await openPage(browser, `${daemon.url}/`);
     await row(page, kept.id).waitFor();
     await row(page, other.id).waitFor();
 
@@ -121,7 +127,7 @@ describeWithBrowser("the dashboard in a browser", () => {
   test("a prompt sent from the agent page (reached by keyboard) shows its answer", async () => {
     const daemon = await startDaemon();
     const agent = await createEcho(daemon, { name: "talker" });
-    const { page, assertNoScriptErrors } = await openPage(browser, `${daemon.url}/`);
+    const page = await openPage(browser, `${daemon.url}/`);
     await row(page, agent.id).waitFor();
 
     // Tab to the agent's link and follow it with Enter.
@@ -141,21 +147,20 @@ describeWithBrowser("the dashboard in a browser", () => {
     await page.locator(".conversation").getByText("echo: what is new").waitFor();
     await page.locator(".turns").getByText("what is new").waitFor();
     await page.locator("pre.log").getByText("what is new").first().waitFor();
-    assertNoScriptErrors();
   });
 
   test("stop and start from the agent page change the status live, on the overview too", async () => {
     const daemon = await startDaemon();
     const agent = await createEcho(daemon, { name: "stoppable" });
     const overview = await openPage(browser, `${daemon.url}/`);
-    await row(overview.page, agent.id).getByText("idle").waitFor();
-    const { page } = await openPage(browser, `${daemon.url}/#/agents/${agent.id}`);
+    await row(overview, agent.id).getByText("idle").waitFor();
+    const page = await openPage(browser, `${daemon.url}/#/agents/${agent.id}`);
     await streamLive(page);
     await pageStatus(page).getByText("idle").waitFor();
 
     await page.getByRole("button", { name: "Stop", exact: true }).click();
     await pageStatus(page).getByText("stopped").waitFor();
-    await row(overview.page, agent.id).getByText("stopped").waitFor();
+    await row(overview, agent.id).getByText("stopped").waitFor();
     expect(await agentStatus(daemon, agent.id)).toBe("stopped");
     await page.getByText("The agent is not running").waitFor();
 
@@ -175,7 +180,7 @@ describeWithBrowser("the dashboard in a browser", () => {
 
     await page.getByRole("button", { name: "Start", exact: true }).click();
     await pageStatus(page).getByText("idle").waitFor();
-    await row(overview.page, agent.id).getByText("idle").waitFor();
+    await row(overview, agent.id).getByText("idle").waitFor();
     await page.getByText("Following the log as it grows.").waitFor();
   });
 
@@ -184,10 +189,7 @@ describeWithBrowser("the dashboard in a browser", () => {
     // daemon cuts the stream; the page reconnects with Last-Event-ID.
     const daemon = await startDaemon({ env: { AGENTD_SSE_BUFFER: "1" } });
     const agent = await createEcho(daemon, { name: "resumer" });
-    const { page, assertNoScriptErrors } = await openPage(
-      browser,
-      `${daemon.url}/#/agents/${agent.id}`,
-    );
+    const page = await openPage(browser, `${daemon.url}/#/agents/${agent.id}`);
     await streamLive(page);
     for (const message of ["first", "second"]) {
       await daemon.api(`/agents/${agent.id}/send`, {
@@ -206,7 +208,6 @@ describeWithBrowser("the dashboard in a browser", () => {
       return shown.at(-1) === stored.at(-1);
     });
     expect(await shownSeqs(page)).toEqual(stored);
-    assertNoScriptErrors();
   });
 
   test("with a token, the page without it asks for it and shows no data; a wrong one is refused clearly", async () => {
@@ -223,7 +224,7 @@ describeWithBrowser("the dashboard in a browser", () => {
       ).json()) as AgentView;
     const secret = await create("secret-agent");
 
-    const { page } = await openPage(browser, `${daemon.url}/`);
+    const page = await openPage(browser, `${daemon.url}/`);
     await page.getByLabel("API token").waitFor();
     expect(await page.locator("table.agents").count()).toBe(0);
     expect(await page.locator("body").textContent()).not.toContain("secret-agent");
@@ -248,8 +249,8 @@ describeWithBrowser("the dashboard in a browser", () => {
     await row(page, secret.id).waitFor();
     // Another tab has its own session: it asks again.
     const other = await openPage(browser, `${daemon.url}/`);
-    await other.page.getByLabel("API token").waitFor();
-    await other.page.close();
+    await other.getByLabel("API token").waitFor();
+    await other.close();
 
     await page.getByRole("button", { name: "Forget token" }).click();
     await page.getByLabel("API token").waitFor();
@@ -263,7 +264,7 @@ describeWithBrowser("the dashboard in a browser", () => {
     const worktree = agent.workspace?.path as string;
     writeFileSync(join(worktree, "unsaved-notes.txt"), "work in progress\n");
 
-    const { page } = await openPage(browser, `${daemon.url}/#/agents/${agent.id}`);
+    const page = await openPage(browser, `${daemon.url}/#/agents/${agent.id}`);
     await streamLive(page);
     await page.getByRole("button", { name: "Delete…" }).click();
     const dialog = page.getByRole("dialog");
@@ -286,7 +287,7 @@ describeWithBrowser("the dashboard in a browser", () => {
 
   test("the new agent form creates an agent and opens its page with its first answer; refusals show the daemon's message", async () => {
     const daemon = await startDaemon();
-    const { page, assertNoScriptErrors } = await openPage(browser, `${daemon.url}/#/new`);
+    const page = await openPage(browser, `${daemon.url}/#/new`);
     await page.getByLabel("Name").fill("has spaces");
     await page.getByLabel("Command").fill(ECHO.map((word) => `'${word}'`).join(" "));
     await page.getByRole("button", { name: "Create agent" }).click();
@@ -308,7 +309,6 @@ describeWithBrowser("the dashboard in a browser", () => {
     const id = decodeURIComponent(new URL(page.url()).hash.replace("#/agents/", ""));
     const agent = (await daemon.api<AgentView>(`/agents/${id}`)).body;
     expect(agent).toMatchObject({ name: "from-the-form", model: "echo-model", command: ECHO });
-    assertNoScriptErrors();
   });
 
   test("fits a 390-pixel phone and follows the system's dark scheme; screenshots for the README", async () => {
@@ -330,7 +330,7 @@ describeWithBrowser("the dashboard in a browser", () => {
     await waitFor("docs-pass to answer", async () => (await turnsDone(daemon, stopped.id)) === 1);
     await daemon.api(`/agents/${stopped.id}/stop`, { method: "POST" });
 
-    const { page } = await openPage(browser, `${daemon.url}/`);
+    const page = await openPage(browser, `${daemon.url}/`);
     await row(page, busy.id).getByText("$0.0020").waitFor();
     await row(page, stopped.id).getByText("stopped").waitFor();
     await row(page, crashed.id).getByText("failed").waitFor();
@@ -380,11 +380,10 @@ describeWithBrowser("the dashboard in a browser", () => {
     const binary = join(tempDir("agentd-dashboard-bin-"), "agentd");
     await mustBuild(binary);
     const daemon = await startDaemon({ command: [binary] });
-    const { page, assertNoScriptErrors } = await openPage(browser, `${daemon.url}/#/new`);
+    const page = await openPage(browser, `${daemon.url}/#/new`);
     await page.getByLabel("Command").fill(`'${binary}' echo-agent`);
     await page.getByLabel("First prompt").fill("from the binary");
     await page.getByRole("button", { name: "Create agent" }).click();
     await page.locator(".conversation").getByText("echo: from the binary").waitFor();
-    assertNoScriptErrors();
   });
 });

@@ -1,9 +1,14 @@
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { BrowserContext } from "playwright-core";
 import type { AgentView, SendResult } from "../../src/api/schemas.ts";
 import { setLogLevel } from "../../src/log.ts";
 import { listen } from "../../src/server/listen.ts";
-import { describeWithBrowser, launchBrowser, openPage } from "../helpers/browser.ts";
+import {
+  describeWithBrowser,
+  expectPagesTroubleFree,
+  launchBrowser,
+  openPage,
+} from "../helpers/browser.ts";
 import { inProcessAgentd } from "../helpers/in-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -43,6 +48,7 @@ describeWithBrowser("the agent page, with an agent the test plays", () => {
     setLogLevel("warn");
     browser = await launchBrowser();
   });
+  afterEach(expectPagesTroubleFree);
   afterAll(async () => {
     await browser?.close();
     await Promise.all(listeners.map((listener) => listener.stop()));
@@ -51,7 +57,7 @@ describeWithBrowser("the agent page, with an agent the test plays", () => {
   test("a running turn has a cancel button where the protocol can cancel, which interrupts it", async () => {
     const { world, url } = await servedWorld();
     const agent = await create(world, "scripted");
-    const { page } = await openPage(browser, `${url}/#/agents/${agent.id}`);
+    const page = await openPage(browser, `${url}/#/agents/${agent.id}`);
     await page.locator("#prompt").fill("a long job");
     await page.getByRole("button", { name: "Send" }).click();
     const turnRow = page.locator("tr[data-turn]").filter({ hasText: "a long job" });
@@ -80,7 +86,7 @@ describeWithBrowser("the agent page, with an agent the test plays", () => {
     const sent = await world.request<SendResult>("POST", `/agents/${agent.id}/send`, {
       message: "a long job",
     });
-    const { page } = await openPage(browser, `${url}/#/agents/${agent.id}`);
+    const page = await openPage(browser, `${url}/#/agents/${agent.id}`);
     const turnRow = page.locator(`tr[data-turn="${sent.body.turn_id}"]`);
     await turnRow.getByText("queued").waitFor();
     await page.getByText("The omni protocol cannot interrupt a turn").waitFor();
@@ -91,7 +97,7 @@ describeWithBrowser("the agent page, with an agent the test plays", () => {
   test("the conversation folds each turn's tool calls away between its prompt and its answer", async () => {
     const { world, url } = await servedWorld();
     const agent = await create(world, "scripted");
-    const { page } = await openPage(browser, `${url}/#/agents/${agent.id}`);
+    const page = await openPage(browser, `${url}/#/agents/${agent.id}`);
     await page.locator(".stream-live").waitFor();
     const sent = await world.request<SendResult>("POST", `/agents/${agent.id}/send`, {
       message: "read the config",

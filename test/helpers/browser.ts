@@ -56,28 +56,32 @@ export async function launchBrowser(): Promise<BrowserContext> {
   return context;
 }
 
+/** What went wrong in the pages opened since the last check. */
+let troubles: string[] = [];
+
 /**
- * A new tab that fails the test on any error in the page's scripts; `errors()` also lists what
- * the console reported as errors (a refused request is one, and some tests expect those).
+ * A new tab, watched: its scripts throwing, or the browser refusing something the page tried
+ * (its Content-Security-Policy), fails the test at `expectPagesTroubleFree()`. Requests the
+ * daemon refused are console errors too, and some tests expect those, so they are not counted.
  */
-export async function openPage(context: BrowserContext, url: string) {
+export async function openPage(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
-  const consoleErrors: string[] = [];
-  const pageErrors: Error[] = [];
   page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
+    const text = message.text();
+    if (message.type() === "error" && /Content Security Policy|Refused to/.test(text)) {
+      troubles.push(`the browser refused: ${text}`);
+    }
   });
-  page.on("pageerror", (error) => pageErrors.push(error));
+  page.on("pageerror", (error) => troubles.push(`a script threw: ${error.stack ?? error}`));
   await page.goto(url);
-  return {
-    page,
-    consoleErrors,
-    /** Throws the first script error the page has had. */
-    assertNoScriptErrors() {
-      const [first] = pageErrors;
-      if (first) throw first;
-    },
-  };
+  return page;
+}
+
+/** For afterEach: fails the test that just ran if any page it opened had trouble. */
+export function expectPagesTroubleFree(): void {
+  const seen = troubles;
+  troubles = [];
+  if (seen.length > 0) throw new Error(seen.join("\n"));
 }
 
 /**
