@@ -386,9 +386,15 @@ export class AgentService {
     }
   }
 
-  /** Its records and logs. */
+  /**
+   * Its records and logs. Streams open now are told (`removed`); the event goes with the agent's
+   * others, as nothing is kept of a removed agent.
+   */
   private forget(id: string): void {
-    deleteAgent(this.deps.db, id);
+    this.deps.transactions.run(() => {
+      this.deps.bus.record(id, "removed", {});
+      deleteAgent(this.deps.db, id);
+    });
     this.deps.bus.forget(id);
     rmSync(this.logDir(id), { recursive: true, force: true });
   }

@@ -37,6 +37,7 @@ function partsChangedBy(event: StoredEvent): Part[] {
     case "exit":
     case "restart":
     case "session":
+    case "removed":
       return ["agent"];
     default:
       return [];

@@ -121,6 +121,8 @@ export function describeEvent(event: StoredEvent): string {
       return `restart #${event.data.restarts}`;
     case "budget":
       return `${event.data.previous} → ${event.data.state}: ${formatCost(event.data.spent_micro_usd)} of ${formatCost(event.data.budget_micro_usd)}`;
+    case "removed":
+      return "removed";
   }
 }
 

@@ -47,6 +47,7 @@ function changesRow(event: StoredEvent): boolean {
     event.type === "usage" ||
     event.type === "budget" ||
     event.type === "restart" ||
+    event.type === "removed" ||
     event.type.startsWith("turn.")
   );
 }

@@ -101,6 +101,16 @@ describeWithBrowser("the dashboard in a browser", () => {
     expect(await page.evaluate("window.loadedOnce")).toBe(true);
   });
 
+  test("an agent removed elsewhere leaves the overview at once", async () => {
+    const daemon = await startDaemon();
+    const agent = await createEcho(daemon, { name: "short-lived" });
+    const page = await openPage(browser, `${daemon.url}/`);
+    await row(page, agent.id).waitFor();
+    expect((await daemon.api(`/agents/${agent.id}`, { method: "DELETE" })).status).toBe(200);
+    await row(page, agent.id).waitFor({ state: "detached" });
+    await page.getByText("No agents yet").waitFor();
+  });
+
   test("filters by status and mode, and searches", async () => {
     const daemon = await startDaemon();
     const kept = await createEcho(daemon, { name: "kept-one", prompt: "find me" });
