@@ -81,13 +81,8 @@ type BuiltFile = NonNullable<HTMLBundle["files"]>[number];
 async function builtAhead(built: BuiltFile[]): Promise<Map<string, DashboardFile>> {
   const files = new Map<string, DashboardFile>();
   for (const file of built) {
-    const isPage = file.loader === "html";
-    files.set(isPage ? "/" : `/${basename(file.path)}`, {
-      body: await Bun.file(file.path).bytes(),
-      headers: isPage
-        ? PAGE_HEADERS
-        : { ...COMMON_HEADERS, ...file.headers, "cache-control": ASSET_CACHE },
-    });
+    const body = await Bun.file(file.path).bytes();
+    files.set(...served(file.path, file.loader === "html", body, file.headers["content-type"]));
   }
   return files;
 }
@@ -103,15 +98,22 @@ async function bundleNow(bundle: HTMLBundle): Promise<Map<string, DashboardFile>
   }
   const files = new Map<string, DashboardFile>();
   for (const output of result.outputs) {
-    const isPage = output.type.startsWith("text/html");
-    files.set(isPage ? "/" : `/${basename(output.path)}`, {
-      body: new Uint8Array(await output.arrayBuffer()),
-      headers: isPage
-        ? PAGE_HEADERS
-        : { ...COMMON_HEADERS, "content-type": output.type, "cache-control": ASSET_CACHE },
-    });
+    const body = new Uint8Array(await output.arrayBuffer());
+    files.set(...served(output.path, output.type.startsWith("text/html"), body, output.type));
   }
   return files;
+}
+
+/** Where a bundled file is served, and how: the page at `/`, the rest by their own names. */
+function served(
+  path: string,
+  isPage: boolean,
+  body: Uint8Array,
+  contentType: string,
+): [string, DashboardFile] {
+  if (isPage) return ["/", { body, headers: PAGE_HEADERS }];
+  const headers = { ...COMMON_HEADERS, "content-type": contentType, "cache-control": ASSET_CACHE };
+  return [`/${basename(path)}`, { body, headers }];
 }
 
 const dashboard = new DashboardFiles(page);
