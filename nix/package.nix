@@ -73,7 +73,7 @@ stdenvNoCC.mkDerivation (finalAttrs: {
     # A fixed-output derivation must not refer to other store paths; fixup would add some.
     dontFixup = true;
 
-    outputHash = "sha256-s2JrCq17fRy0D/eaifesYkJ/D5/GoxDwkDXtj1j0ytQ=";
+    outputHash = "sha256-rta5bZIjYSp2nv9sb+e5x5U8k7vebZd9NQxh5p37zOU=";
     outputHashAlgo = "sha256";
     outputHashMode = "recursive";
   };

@@ -81,6 +81,28 @@ describe("compiled binary", () => {
     expect(await daemon.stop()).toBe(0);
   });
 
+  test("serves the dashboard it carries: the page and every file the page names", async () => {
+    const daemon = await startDaemon({ command: [binary] });
+    const page = await fetch(`${daemon.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    const html = await page.text();
+    const files = [...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1] as string);
+    expect(files.filter((path) => /\.(js|css)$/.test(path))).toHaveLength(2);
+    let script = "";
+    for (const path of files) {
+      const file = await fetch(`${daemon.url}${path}`);
+      expect(file.status).toBe(200);
+      if (path.endsWith(".js")) {
+        expect(file.headers.get("content-type")).toStartWith("text/javascript");
+        script = await file.text();
+      }
+    }
+    // The dashboard's own code, bundled with Preact at build time.
+    expect(script).toContain("This daemon needs its token");
+    expect(await daemon.stop()).toBe(0);
+  });
+
   test("its agents do not outlive it when it is killed", async () => {
     const daemon = await startDaemon({ command: [binary] });
     const agent = await spawnFake(daemon);

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import type { ProtocolView } from "../api/protocols.ts";
 import type {
   CreateAgentInput,
   DeleteResult,
@@ -98,6 +99,16 @@ export class AgentService {
     const agent = getAgent(this.deps.db, id);
     if (!agent) throw new NotFoundError(`no agent "${id}"`);
     return agent;
+  }
+
+  /** The protocols agents can speak: the program each runs by default, and what it can do. */
+  protocols(): ProtocolView[] {
+    return [...this.deps.protocols.values()].map((driver) => ({
+      name: driver.name,
+      command: driver.command ?? this.deps.config.agentCommand,
+      default: driver.name === DEFAULT_PROTOCOL,
+      capabilities: { ...driver.capabilities },
+    }));
   }
 
   /** The agent's turns by status. */
@@ -376,9 +387,15 @@ export class AgentService {
     }
   }
 
-  /** Its records and logs. */
+  /**
+   * Its records and logs. Streams open now are told (`removed`); the event goes with the agent's
+   * others, as nothing is kept of a removed agent.
+   */
   private forget(id: string): void {
-    deleteAgent(this.deps.db, id);
+    this.deps.transactions.run(() => {
+      this.deps.bus.record(id, "removed", {});
+      deleteAgent(this.deps.db, id);
+    });
     this.deps.bus.forget(id);
     rmSync(this.logDir(id), { recursive: true, force: true });
   }

@@ -107,6 +107,13 @@ export const EVENT_DATA = {
     { restarts: Type.Integer() },
     { description: "The agent's process was started again automatically." },
   ),
+  removed: Type.Object(
+    {},
+    {
+      description:
+        "The agent was removed, with its turns, messages and events: this one too, so only streams open at the time see it (a client that reconnects finds the agent gone).",
+    },
+  ),
 } as const;
 
 export type EventType = keyof typeof EVENT_DATA;

@@ -4,6 +4,7 @@ import { bearerAuth } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { costRoutes } from "./cost.ts";
 import { crossOrigin } from "./cross-origin.ts";
+import { dashboardRoutes } from "./dashboard.ts";
 import { errorMapping } from "./errors.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes } from "./health.ts";
@@ -11,6 +12,7 @@ import { hostCheck } from "./host-check.ts";
 import { jsonBodies } from "./json-body.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openapiRoutes } from "./openapi.ts";
+import { protocolRoutes } from "./protocols.ts";
 import { workspaceRoutes } from "./workspaces.ts";
 
 export function createApp(ctx: AppContext) {
@@ -32,6 +34,8 @@ export function createApp(ctx: AppContext) {
       .use(eventRoutes(ctx))
       .use(workspaceRoutes(ctx))
       .use(costRoutes(ctx))
+      .use(protocolRoutes(ctx))
+      .use(dashboardRoutes())
   );
 }
 

@@ -1,8 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
+import { isDashboardRequest } from "./dashboard.ts";
 import { errorResponse } from "./errors.ts";
 
-/** What anyone may read: liveness for probes that hold no token, and the API's description. */
+/**
+ * What anyone may read: liveness for probes that hold no token, the API's description, and the
+ * dashboard's page and files (they hold no data; the page asks for the token).
+ */
 const OPEN = new Set(["GET /health", "GET /openapi", "GET /openapi/json"]);
 
 const METRICS_PATH = "/metrics";
@@ -24,7 +28,7 @@ export function bearerAuth(token: string | null, metricsToken: string | null = n
   return new Elysia({ name: "agentd.auth" }).onRequest(({ request }) => {
     const method = request.method === "HEAD" ? "GET" : request.method;
     const path = new URL(request.url).pathname;
-    if (OPEN.has(`${method} ${path}`)) return;
+    if (OPEN.has(`${method} ${path}`) || isDashboardRequest(method, path)) return;
     const accepted = path === METRICS_PATH ? forMetrics : main;
     if (accepted.length === 0) return;
     const how = path === METRICS_PATH && metricsToken !== null ? HOW_FOR_METRICS : HOW;
