@@ -1,3 +1,4 @@
+import { BadRequestError } from "../errors.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentRecord } from "../store/agents.ts";
 
@@ -34,10 +35,19 @@ export function launchSpec(
     sessionId: agent.session_id ?? null,
     runId,
   });
-  const command = agent.command ?? [driver.command ?? defaultCommand];
+  const command = agent.command ?? [defaultProgram(driver, defaultCommand)];
   return {
     argv: [...command, ...protocol.args, ...agent.extra_args],
     env: { ...protocol.env, ...agent.env },
     cwd: agent.cwd,
   };
+}
+
+/** The program an agent runs when its request named none; some protocols have none. */
+export function defaultProgram(driver: ProtocolDriver, defaultCommand: string): string {
+  if (driver.command === null) return defaultCommand;
+  if (typeof driver.command === "string") return driver.command;
+  throw new BadRequestError(
+    `protocol "${driver.name}" has no default program: give command (${driver.command.required})`,
+  );
 }

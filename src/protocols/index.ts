@@ -1,3 +1,4 @@
+import { acp } from "./acp/driver.ts";
 import { claude } from "./claude.ts";
 import { codex } from "./codex/index.ts";
 import { omni } from "./omni.ts";
@@ -7,5 +8,5 @@ import type { ProtocolDriver } from "./session.ts";
 export type ProtocolRegistry = ReadonlyMap<string, ProtocolDriver>;
 
 export function builtinProtocols(): Map<string, ProtocolDriver> {
-  return new Map([omni, claude, codex].map((driver) => [driver.name, driver]));
+  return new Map([omni, claude, codex, acp].map((driver) => [driver.name, driver]));
 }
