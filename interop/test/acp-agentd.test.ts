@@ -5,12 +5,23 @@
  * restart, stop, and a persistent agent under a private systemd user manager.
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  setDefaultTimeout,
+  test,
+} from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventsAfter } from "../../src/store/events.ts";
 import { type FakeLlm, startFakeLlm } from "../../test/fixtures/fake-llm.ts";
-import { startWebhookReceiver, type WebhookReceiver } from "../../test/fixtures/webhook-receiver.ts";
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "../../test/fixtures/webhook-receiver.ts";
 import type { AgentJson, TurnJson } from "../../test/helpers/agents.ts";
 import {
   daemonDatabase,
