@@ -33,7 +33,7 @@ export class ActiveTurn {
       messageId !== this.lastMessageId;
     if ((this.afterTool || otherMessage) && this.parts.length > 0) this.parts.push("\n\n");
     this.parts.push(text);
-    this.lastMessageId = messageId ?? this.lastMessageId;
+    this.lastMessageId = messageId;
     this.afterTool = false;
   }
 
