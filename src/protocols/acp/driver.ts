@@ -135,6 +135,11 @@ class AcpSession implements ProtocolSession {
     }
   }
 
+  /**
+   * The running turn: `session/cancel`, and permission requests from then on are answered
+   * `cancelled` (none is ever left pending: each is answered as it arrives). A queued one:
+   * dropped before it reaches the agent.
+   */
   async cancel(turnId: string): Promise<void> {
     if (this.turn?.turnId === turnId) {
       this.turn.cancelling = true;
@@ -161,33 +166,10 @@ class AcpSession implements ProtocolSession {
     authMethods: string[],
   ): Promise<{ sessionId: string; setup: Json }> {
     const stored = this.agent.sessionId;
-    const params = { cwd: this.agent.cwd, mcpServers: [] };
-    if (stored !== null) {
-      const method = isObject(capabilities.sessionCapabilities?.resume)
-        ? "session/resume"
-        : capabilities.loadSession === true
-          ? "session/load"
-          : null;
-      if (method === null) {
-        this.host.emit([
-          log("warn", `the agent cannot resume session ${stored}: a new session starts`),
-        ]);
-      } else {
-        try {
-          const setup = await this.rpc.request(method, { sessionId: stored, ...params });
-          if (method === "session/load") await this.replayOver();
-          this.sessionId = stored;
-          return { sessionId: stored, setup };
-        } catch (error) {
-          if (!(error instanceof RpcCallError)) throw error;
-          this.host.emit([
-            log("warn", `${error.message}; a new session starts instead of ${stored}`),
-          ]);
-        }
-      }
-    }
+    const resumed = stored === null ? null : await this.continueSession(stored, capabilities);
+    if (resumed !== null) return resumed;
     const setup = await this.rpc
-      .request("session/new", params)
+      .request("session/new", { cwd: this.agent.cwd, mcpServers: [] })
       .catch((error) => Promise.reject(explainAuth(error, authMethods)));
     if (typeof setup?.sessionId !== "string") {
       throw new Error(`session/new answered without a sessionId: ${JSON.stringify(setup)}`);
@@ -196,6 +178,42 @@ class AcpSession implements ProtocolSession {
     this.cost = new SessionCost("new");
     this.host.emit([{ type: "session", session_id: setup.sessionId }]);
     return { sessionId: setup.sessionId, setup };
+  }
+
+  /**
+   * `session/resume` (no replay) where the agent offers it, else `session/load`; null, with a
+   * warning, when the agent can do neither or refuses.
+   */
+  private async continueSession(
+    sessionId: string,
+    capabilities: Json,
+  ): Promise<{ sessionId: string; setup: Json } | null> {
+    const method = isObject(capabilities.sessionCapabilities?.resume)
+      ? "session/resume"
+      : capabilities.loadSession === true
+        ? "session/load"
+        : null;
+    if (method === null) {
+      this.host.emit([
+        log("warn", `the agent cannot resume session ${sessionId}: a new session starts`),
+      ]);
+      return null;
+    }
+    try {
+      const setup = await this.rpc.request(method, {
+        sessionId,
+        cwd: this.agent.cwd,
+        mcpServers: [],
+      });
+      if (method === "session/load") await this.replayOver();
+      return { sessionId, setup };
+    } catch (error) {
+      if (!(error instanceof RpcCallError)) throw error;
+      this.host.emit([
+        log("warn", `${error.message}; a new session starts instead of ${sessionId}`),
+      ]);
+      return null;
+    }
   }
 
   /** Resolves once the agent has been quiet for a while (see REPLAY_QUIET_MS). */
