@@ -142,7 +142,7 @@ describe("acp with opencode's transcripts", () => {
       params: { clientInfo: { name: "agentd" } },
     });
     expect(ofType(h.events, "session")).toEqual([
-      { type: "session", session_id: "ses_e01e16664ffes2jg4VmfsHrVwf" },
+      { type: "session", session_id: expect.stringMatching(/^ses_/) },
     ]);
     expect(turnStory(h.events)).toEqual([
       ["turn.started", "t1"],
@@ -166,7 +166,7 @@ describe("acp with opencode's transcripts", () => {
         decision: "denied",
         reason: "not covered by ask-denied: there is nobody to ask",
         detail: {
-          tool_call_id: "call_fake_8",
+          tool_call_id: expect.stringMatching(/^call_fake_/),
           title: "touch denied.txt",
           input: { command: "touch denied.txt" },
           option: "reject",
@@ -262,7 +262,10 @@ describe("acp with Gemini CLI's transcripts", () => {
   });
 
   test("a stored session is loaded; history replayed after the load reply is not an answer", async () => {
-    const h = await play("gemini-load", { sessionId: "fb8ab575-32ee-4273-8db8-c4d6ae15e36c" });
+    const load = transcript("gemini-load").find(
+      (entry) => "in" in entry && entry.in.method === "session/load",
+    ) as { in: Json };
+    const h = await play("gemini-load", { sessionId: load.in.params.sessionId });
     expect(h.written[1].method).toBe("session/load");
     expect(turnStory(h.events)).toEqual([
       ["turn.started", "t1"],
