@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { defaultProgram } from "../../src/agents/launch.ts";
 import type { PermissionPolicy } from "../../src/agents/status.ts";
+import { BadRequestError } from "../../src/errors.ts";
 import { acp } from "../../src/protocols/acp/driver.ts";
 import type { AgentEvent, ProtocolSession, SessionAgent } from "../../src/protocols/session.ts";
 import { REPO_ROOT } from "../helpers/daemon.ts";
@@ -833,6 +835,13 @@ describe("acp sessions: robustness", () => {
 });
 
 describe("the acp driver", () => {
+  test("has no default program: an agent without a command is a 400 saying what to give", () => {
+    expect(() => defaultProgram(acp, "agent")).toThrow(BadRequestError);
+    expect(() => defaultProgram(acp, "agent")).toThrow(
+      'protocol "acp" has no default program: give command (the ACP agent\'s program and flags, e.g. ["opencode","acp"])',
+    );
+  });
+
   test("needs a command, and adds no arguments of its own", () => {
     expect(acp.command).toEqual({ required: expect.stringContaining("opencode") });
     const launch = (permissions: PermissionPolicy) =>
