@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import { BadRequestError } from "../errors.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentRecord } from "../store/agents.ts";
 import { driverFilesIn } from "./driver-files.ts";
@@ -43,10 +44,19 @@ export function launchSpec(
     },
     driverFilesIn(config.driverFilesDir),
   );
-  const command = agent.command ?? [driver.command ?? config.agentCommand];
+  const command = agent.command ?? [defaultProgram(driver, config.agentCommand)];
   return {
     argv: [...command, ...protocol.args, ...agent.extra_args],
     env: { ...protocol.env, ...agent.env },
     cwd: agent.cwd,
   };
+}
+
+/** The program an agent runs when its request named none; some protocols have none. */
+export function defaultProgram(driver: ProtocolDriver, defaultCommand: string): string {
+  if (driver.command === null) return defaultCommand;
+  if (typeof driver.command === "string") return driver.command;
+  throw new BadRequestError(
+    `protocol "${driver.name}" has no default program: give command (${driver.command.required})`,
+  );
 }

@@ -7,6 +7,7 @@ import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentPatch, AgentRecord, NewAgent } from "../store/agents.ts";
 import type { WorkspaceRequest } from "../workspace/agent-workspaces.ts";
 import { usdToMicro } from "./budget.ts";
+import { defaultProgram } from "./launch.ts";
 import { checkArgs, checkEnv, checkName, checkPrompt, checkWebhook } from "./validation.ts";
 
 export const DEFAULT_PROTOCOL = "omni";
@@ -44,7 +45,7 @@ export function newAgentFrom(
   if (input.webhook !== undefined) checkWebhook(input.webhook);
   if (input.prompt !== undefined) checkPrompt(input.prompt, "prompt", context.maxPromptBytes);
   const cwd = input.cwd === undefined ? undefined : checkCwd(input.cwd);
-  const command = input.command ?? [context.driver.command ?? context.defaultCommand];
+  const command = input.command ?? [defaultProgram(context.driver, context.defaultCommand)];
   const missing = (program: string) =>
     input.command !== undefined
       ? `agent command "${program}" was not found on PATH; give its absolute path`

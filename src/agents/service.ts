@@ -105,7 +105,11 @@ export class AgentService {
   protocols(): ProtocolView[] {
     return [...this.deps.protocols.values()].map((driver) => ({
       name: driver.name,
-      command: driver.command ?? this.deps.config.agentCommand,
+      // null: the protocol has no program of its own (acp): every agent names one.
+      command:
+        typeof driver.command === "object" && driver.command !== null
+          ? null
+          : (driver.command ?? this.deps.config.agentCommand),
       default: driver.name === DEFAULT_PROTOCOL,
       capabilities: { ...driver.capabilities },
     }));

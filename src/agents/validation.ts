@@ -1,10 +1,6 @@
+import { NAME_PATTERN, NAME_RULE, TURN_ID_PATTERN, TURN_ID_RULE } from "../api/names.ts";
 import { BadRequestError, PayloadTooLargeError } from "../errors.ts";
 
-/** Agent names become unit instances and file names, so they are kept to a safe alphabet. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const NAME_RULE = "1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit";
-export const TURN_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-export const TURN_ID_RULE = "1-128 characters from A-Z a-z 0-9 . _ : -";
 const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Variables agentd sets for agents itself; an agent's own env may not shadow them. */
 export const RESERVED_ENV_PREFIX = "AGENTD_";

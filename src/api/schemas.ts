@@ -6,8 +6,8 @@ import {
   PERMISSION_POLICIES,
   TURN_STATUSES,
 } from "../agents/status.ts";
-import { NAME_PATTERN, NAME_RULE, TURN_ID_PATTERN, TURN_ID_RULE } from "../agents/validation.ts";
 import { literals, Nullable } from "./helpers.ts";
+import { NAME_PATTERN, NAME_RULE, TURN_ID_PATTERN, TURN_ID_RULE } from "./names.ts";
 import {
   AgentWorkspaceSchema,
   WorkspaceRemovalSchema,

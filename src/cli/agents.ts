@@ -32,7 +32,11 @@ export const spawnCommand = defineCommand({
   flags: {
     name: { kind: "string", value: "NAME", help: "name; the id is NAME-<random>" },
     mode: { kind: "string", value: "MODE", help: "run (a child of the daemon) or persistent" },
-    protocol: { kind: "string", value: "PROTOCOL", help: "the agent's wire protocol (omni)" },
+    protocol: {
+      kind: "string",
+      value: "PROTOCOL",
+      help: "the agent's wire protocol: omni, claude, codex, pi or acp",
+    },
     provider: { kind: "string", value: "PROVIDER", help: "LLM provider passed to the agent" },
     model: { kind: "string", value: "MODEL", help: "model passed to the agent" },
     thinking: { kind: "string", value: "LEVEL", help: "thinking level passed to the agent" },

@@ -1,5 +1,5 @@
 import type { AgentStatus } from "../agents/status.ts";
-import { NAME_PATTERN } from "../agents/validation.ts";
+import { NAME_PATTERN } from "../api/names.ts";
 import type { RestoredAgent } from "../store/agents.ts";
 import type { MessageRole } from "../store/messages.ts";
 import type { OriginalAgent, OriginalMessage, OriginalWorkspace } from "../store/original.ts";

@@ -9,7 +9,7 @@ import {
   rmSync,
 } from "node:fs";
 import { basename, join } from "node:path";
-import { NAME_PATTERN } from "../agents/validation.ts";
+import { NAME_PATTERN } from "../api/names.ts";
 import { errorMessage } from "../errors.ts";
 import { parseEnvironmentFile } from "./environment-file.ts";
 import { wordsOf } from "./original-records.ts";

@@ -1,3 +1,4 @@
+import { acp } from "./acp/driver.ts";
 import { claude } from "./claude.ts";
 import { codex } from "./codex/index.ts";
 import { omni } from "./omni.ts";
@@ -8,5 +9,5 @@ import type { ProtocolDriver } from "./session.ts";
 export type ProtocolRegistry = ReadonlyMap<string, ProtocolDriver>;
 
 export function builtinProtocols(): Map<string, ProtocolDriver> {
-  return new Map([omni, claude, codex, pi].map((driver) => [driver.name, driver]));
+  return new Map([omni, claude, codex, pi, acp].map((driver) => [driver.name, driver]));
 }

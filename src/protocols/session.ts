@@ -136,8 +136,11 @@ export interface DriverFiles {
 
 export interface ProtocolDriver {
   readonly name: string;
-  /** The program when a request names none; null: the daemon's `--agent-command`. */
-  readonly command: string | null;
+  /**
+   * The program when a request names none: the CLI's name; null: the daemon's
+   * `--agent-command`; `required`: none, a request must name one (the text says what).
+   */
+  readonly command: string | null | { required: string };
   readonly capabilities: ProtocolCapabilities;
   /**
    * The protocol's arguments, placed between the command and the agent's extra args. `files`

@@ -26,7 +26,7 @@ const listeners: { stop(): Promise<void> }[] = [];
 
 async function servedWorld() {
   const world = inProcessAgentd();
-  const listener = listen(world.app, "127.0.0.1", 0);
+  const listener = listen(world.app, { ...world.config, host: "127.0.0.1", port: 0 });
   listeners.push(listener);
   return { world, url: `http://127.0.0.1:${listener.port}` };
 }
