@@ -38,7 +38,8 @@ const commit = process.env.AGENTD_COMMIT || gitCommit();
 const version = commit ? `${pkg.version}+${commit}` : pkg.version;
 
 const result = await Bun.build({
-  entrypoints: ["src/main.ts"],
+  // The checkpoint worker runs on a thread of its own, so it is an entry point of its own.
+  entrypoints: ["src/main.ts", "src/store/checkpoint-worker.ts"],
   target: "bun",
   minify: false,
   // Parsed ahead of time: the CLI and the daemon start without parsing their whole bundle.

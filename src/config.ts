@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import type { Backoff } from "./agents/restart-policy.ts";
 import { isLoopbackHost, parseHost } from "./loopback.ts";
 
 /**
@@ -46,11 +47,19 @@ export interface Config {
   stopGraceMs: number;
   /** Most events kept per agent; older ones are pruned. */
   eventRetention: number;
+  /** An agent log is rotated before it grows past this many bytes… */
+  logMaxBytes: number;
+  /** …keeping this many rotated files (agent.log.1 is the newest). */
+  logKeep: number;
+  /** How automatic restarts of runs (their `restart` policy) are spaced, and when they stop. */
+  restartBackoff: Backoff;
   /** Live events buffered for one event-stream subscriber before it is cut off. */
   sseBuffer: number;
   webhookSecret: string | null;
   /** First retry delay of a failed webhook delivery; each further one waits 3x longer. */
   webhookRetryBaseMs: number;
+  /** How long one webhook delivery attempt may take before it counts as failed. */
+  webhookTimeoutMs: number;
   title: TitleEndpoint | null;
   /** Where systemd user units and the exec script are written for persistent agents. */
   systemdUserDir: string;
@@ -147,6 +156,16 @@ export const SETTINGS = {
     env: "AGENTD_EVENT_RETENTION",
     help: "events kept per agent",
   },
+  logMaxBytes: {
+    flag: "log-max-bytes",
+    env: "AGENTD_LOG_MAX_BYTES",
+    help: "size at which an agent's log is rotated",
+  },
+  logKeep: {
+    flag: "log-keep",
+    env: "AGENTD_LOG_KEEP",
+    help: "rotated log files kept per agent",
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -186,6 +205,11 @@ export const DEFAULT_PORT = 8400;
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_STOP_GRACE_MS = 5000;
 export const DEFAULT_EVENT_RETENTION = 10_000;
+export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_LOG_KEEP = 3;
+export const DEFAULT_RESTART_DELAY_MS = 1000;
+export const DEFAULT_RESTART_LIMIT = 5;
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 export const DEFAULT_AGENT_COMMAND = "agent";
 export const DEFAULT_WEBHOOK_RETRY_MS = 1000;
 export const DEFAULT_LINGER_DIR = "/var/lib/systemd/linger";
@@ -290,12 +314,39 @@ export function resolveConfig(sources: ConfigSources): Config {
       1,
       100_000_000,
     ),
+    logMaxBytes: integerSetting(
+      "logMaxBytes",
+      pick("logMaxBytes"),
+      DEFAULT_LOG_MAX_BYTES,
+      4096,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    logKeep: integerSetting("logKeep", pick("logKeep"), DEFAULT_LOG_KEEP, 0, 1000),
+    restartBackoff: {
+      firstDelayMs: envInteger(
+        env,
+        "AGENTD_RESTART_DELAY_MS",
+        DEFAULT_RESTART_DELAY_MS,
+        1,
+        3_600_000,
+      ),
+      maxDelayMs: 60_000,
+      limit: envInteger(env, "AGENTD_RESTART_LIMIT", DEFAULT_RESTART_LIMIT, 1, 1000),
+      stableAfterMs: 60_000,
+    },
     sseBuffer: envInteger(env, "AGENTD_SSE_BUFFER", DEFAULT_SSE_BUFFER, 1, 1_000_000),
     webhookSecret: nonEmpty(env.AGENTD_WEBHOOK_SECRET),
     webhookRetryBaseMs: envInteger(
       env,
       "AGENTD_WEBHOOK_RETRY_MS",
       DEFAULT_WEBHOOK_RETRY_MS,
+      1,
+      3_600_000,
+    ),
+    webhookTimeoutMs: envInteger(
+      env,
+      "AGENTD_WEBHOOK_TIMEOUT_MS",
+      DEFAULT_WEBHOOK_TIMEOUT_MS,
       1,
       3_600_000,
     ),

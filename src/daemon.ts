@@ -2,18 +2,21 @@ import type { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { BudgetGuard } from "./agents/budget-guard.ts";
 import { CostBook } from "./agents/cost-book.ts";
+import { Deadlines } from "./agents/deadlines.ts";
 import { AgentLifecycle } from "./agents/lifecycle.ts";
 import { PriceTable, readPriceFile } from "./agents/prices.ts";
 import { AgentRecorder } from "./agents/recorder.ts";
 import { AgentService } from "./agents/service.ts";
 import type { AgentMode } from "./agents/status.ts";
 import { TitleMaker } from "./agents/title.ts";
+import { TurnLimits } from "./agents/turn-limits.ts";
 import { AgentTurns } from "./agents/turns.ts";
 import { TurnWaiters } from "./agents/waiters.ts";
 import type { Config } from "./config.ts";
 import { errorMessage } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
 import { log } from "./log.ts";
+import { AgentLogs } from "./logs/agent-logs.ts";
 import { AgentdMetrics } from "./metrics/metrics.ts";
 import { builtinProtocols, type ProtocolRegistry } from "./protocols/index.ts";
 import { PersistentRuntime } from "./runtimes/persistent/runtime.ts";
@@ -23,7 +26,10 @@ import { createApp } from "./server/app.ts";
 import { type Listener, listen } from "./server/listen.ts";
 import { stateDirectoryWarnings } from "./state-dirs.ts";
 import { StateLock } from "./state-lock.ts";
+import { StorageHealth } from "./storage-health.ts";
 import { updateAgent } from "./store/agents.ts";
+import { startCheckpointer } from "./store/checkpointer.ts";
+import { DatabaseHealth } from "./store/database-health.ts";
 import { openDatabase } from "./store/db.ts";
 import { Transactions } from "./store/transactions.ts";
 import { lingerWarning } from "./systemd/linger.ts";
@@ -58,14 +64,17 @@ async function startLocked(config: Config, lock: StateLock): Promise<RunningDaem
   }
   for (const warning of stateDirectoryWarnings(config)) log.warn(warning);
   const db = openDatabase(config.dbPath);
+  const checkpointer = await startCheckpointer(db);
   let agents: ReturnType<typeof wireAgents>;
   try {
     agents = wireAgents(config, db, builtinProtocols());
+    await agents.service.recover();
   } catch (error) {
+    await checkpointer.stop();
     db.close();
     throw error;
   }
-  agents.service.recover();
+  agents.turnLimits.recover();
 
   const app = createApp({
     config,
@@ -76,6 +85,7 @@ async function startLocked(config: Config, lock: StateLock): Promise<RunningDaem
     workspaces: agents.workspaces,
     costs: agents.costs,
     metrics: agents.metrics,
+    problems: () => agents.health.problems(),
     warnings: () => {
       const linger = lingerWarning(config.lingerFile);
       return [...stateDirectoryWarnings(config), ...(linger === null ? [] : [linger])];
@@ -85,6 +95,7 @@ async function startLocked(config: Config, lock: StateLock): Promise<RunningDaem
   try {
     listener = listen(app, config);
   } catch (error) {
+    await checkpointer.stop();
     db.close();
     throw error;
   }
@@ -100,7 +111,10 @@ async function startLocked(config: Config, lock: StateLock): Promise<RunningDaem
       await agents.service.shutdown();
       await listener.stop();
       agents.outbox.stop();
+      agents.deadlines.clear();
+      agents.databaseHealth.stop();
       await agents.workspaces.close();
+      await checkpointer.stop();
       db.close();
       lock.release();
       log.info("stopped");
@@ -125,12 +139,15 @@ export function wireAgents(
   protocols: ProtocolRegistry,
   runtimes: RuntimeFactory = processRuntimes,
 ) {
-  const transactions = new Transactions(db);
+  const health = new StorageHealth();
+  const databaseHealth = new DatabaseHealth(db, health);
+  const transactions = new Transactions(db, databaseHealth);
   const bus = new EventBus(db, transactions, config.eventRetention);
   const metrics = new AgentdMetrics({ db, bus, version: VERSION });
   const outbox = new WebhookOutbox(db, {
     secret: config.webhookSecret,
     retryBaseMs: config.webhookRetryBaseMs,
+    timeoutMs: config.webhookTimeoutMs,
     onAttempt: (outcome) => metrics.webhookAttempt(outcome),
   });
   const prices = new PriceTable(db);
@@ -142,7 +159,15 @@ export function wireAgents(
   });
   const workspaces = new AgentWorkspaces({ db, root: config.workspaceRoot });
   workspaces.followUse(bus);
-  const turns = new AgentTurns({ db, transactions, bus, waiters });
+  const deadlines = new Deadlines();
+  const turnLimits = new TurnLimits({
+    db,
+    deadlines,
+    fail: (agentId, turnId, error) =>
+      recorder.apply(agentId, [{ type: "turn.failed", turn_id: turnId, error }]),
+    recycle: (agentId, reason) => void service.recycle(agentId, reason),
+  });
+  const turns = new AgentTurns({ db, transactions, bus, waiters, observer: turnLimits });
   const lifecycle = new AgentLifecycle({ db, transactions, bus, outbox, turns });
   const budgets = new BudgetGuard({ db, transactions, bus, outbox });
   const recorder = new AgentRecorder({
@@ -157,6 +182,12 @@ export function wireAgents(
     budgets,
     onApplied: (seconds) => metrics.batchApplied(seconds),
   });
+  const logs = new AgentLogs({
+    root: config.logRoot,
+    limits: { maxBytes: config.logMaxBytes, keep: config.logKeep },
+    health,
+    report: (agentId, level, message) => recorder.apply(agentId, [{ type: "log", level, message }]),
+  });
   const service = new AgentService({
     config,
     db,
@@ -166,7 +197,8 @@ export function wireAgents(
     turns,
     budgets,
     protocols,
-    runtimes: runtimes({ config, db, lifecycle, recorder, protocols }),
+    logs,
+    runtimes: runtimes({ config, db, lifecycle, recorder, protocols, logs }),
     workspaces,
   });
   budgets.onExhausted = (agentId) => {
@@ -175,5 +207,18 @@ export function wireAgents(
     });
   };
   const costs = new CostBook(db, prices);
-  return { service, bus, outbox, recorder, lifecycle, workspaces, costs, metrics };
+  return {
+    service,
+    bus,
+    outbox,
+    recorder,
+    lifecycle,
+    workspaces,
+    costs,
+    metrics,
+    health,
+    databaseHealth,
+    deadlines,
+    turnLimits,
+  };
 }

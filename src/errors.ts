@@ -49,6 +49,13 @@ export class ConflictError extends AgentdError {
   }
 }
 
+/** A removal that could not finish, with what is left: fixed, it can be tried again. */
+export class IncompleteRemovalError extends AgentdError {
+  constructor(message: string, left: { path: string; error: string }[]) {
+    super(409, "removal_incomplete", message, { left_behind: left });
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

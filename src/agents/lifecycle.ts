@@ -35,6 +35,8 @@ export interface Exit {
   restarting?: boolean | undefined;
 }
 
+const NO_PROCESS = { pid: null, pid_start: null };
+
 /** A cancelled turn's reason when its agent was stopped under it. */
 export const STOPPED_MID_TURN = "the agent was stopped";
 
@@ -48,9 +50,11 @@ export class AgentLifecycle {
 
   /** A new agent: its row, and its first status as an event. */
   created(agent: NewAgent): AgentRecord {
-    const record = insertAgent(this.deps.db, agent);
-    this.deps.bus.record(record.id, "status", { status: record.status, previous: null });
-    return record;
+    return this.deps.transactions.run(() => {
+      const record = insertAgent(this.deps.db, agent);
+      this.deps.bus.record(record.id, "status", { status: record.status, previous: null });
+      return record;
+    });
   }
 
   /** A (re)start begins: the last run's outcome is cleared. */
@@ -64,9 +68,13 @@ export class AgentLifecycle {
     });
   }
 
-  /** The process is up and ready for prompts: busy if a turn is already waiting. */
-  ready(id: string, pid: number | null): AgentRecord | null {
-    return this.set(id, this.deps.turns.hasOpen(id) ? "running" : "idle", { pid });
+  /**
+   * The process is up and ready for prompts: busy if a turn is already waiting. `pidStart`
+   * (its start time, clock ticks after boot) tells it from a later process with the same pid.
+   */
+  ready(id: string, pid: number | null, pidStart: number | null = null): AgentRecord | null {
+    const status = this.deps.turns.hasOpen(id) ? "running" : "idle";
+    return this.set(id, status, { pid, pid_start: pidStart });
   }
 
   stopping(id: string): AgentRecord | null {
@@ -108,8 +116,8 @@ export class AgentLifecycle {
       stopped: exit.stopped,
     });
     log.info(`${id}: ${how}`);
-    if (exit.restarting) return this.set(id, "starting", { pid: null });
-    const ended = { pid: null, exit_code: exit.code, completed_at: nowIso() };
+    if (exit.restarting) return this.set(id, "starting", NO_PROCESS);
+    const ended = { ...NO_PROCESS, exit_code: exit.code, completed_at: nowIso() };
     if (exit.stopped) return this.set(id, "stopped", ended);
     if (exit.failure === undefined && exit.code === 0 && exit.signal === null) {
       return this.set(id, "completed", ended);
@@ -119,21 +127,30 @@ export class AgentLifecycle {
 
   /** The process could not be started at all. */
   failedToStart(id: string, error: string): AgentRecord | null {
-    return this.set(id, "failed", { pid: null, error, completed_at: nowIso() });
+    return this.set(id, "failed", { ...NO_PROCESS, error, completed_at: nowIso() });
   }
 
   /** The process vanished while no daemon watched it: whatever it was doing is over. */
   lost(id: string, reason: string): AgentRecord | null {
     return this.deps.transactions.run(() => {
       this.deps.turns.closeOpen(id, "error", reason);
-      return this.set(id, "lost", { pid: null, error: reason, completed_at: nowIso() });
+      return this.set(id, "lost", { ...NO_PROCESS, error: reason, completed_at: nowIso() });
     });
   }
 
-  /** The process was restarted automatically; `restarts` counts those since the last start. */
-  restarted(id: string, restarts: number): void {
-    this.deps.bus.record(id, "restart", { restarts });
-    updateAgent(this.deps.db, id, { restarts });
+  /**
+   * The process is restarted automatically (after `delayMs`, where agentd waits); `restarts`
+   * counts those since the last start by hand.
+   */
+  restarted(id: string, restarts: number, delayMs?: number): void {
+    this.deps.transactions.run(() => {
+      this.deps.bus.record(
+        id,
+        "restart",
+        delayMs === undefined ? { restarts } : { restarts, delay_ms: delayMs },
+      );
+      updateAgent(this.deps.db, id, { restarts });
+    });
   }
 
   /** Fields that are not a transition: a new pid, a restart count. */

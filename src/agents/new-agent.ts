@@ -8,6 +8,7 @@ import type { AgentPatch, AgentRecord, NewAgent } from "../store/agents.ts";
 import type { WorkspaceRequest } from "../workspace/agent-workspaces.ts";
 import { usdToMicro } from "./budget.ts";
 import { defaultProgram } from "./launch.ts";
+import type { RestartPolicy } from "./restart-policy.ts";
 import { checkArgs, checkEnv, checkName, checkPrompt, checkWebhook } from "./validation.ts";
 
 export const DEFAULT_PROTOCOL = "omni";
@@ -25,7 +26,7 @@ export interface CheckedCreate {
 
 /**
  * Every field of a create request checked, defaults filled, the program resolved to an absolute
- * path. Its id and name are its runtime's choice.
+ * path. Its id, name and restart policy are its runtime's choice.
  */
 export function newAgentFrom(
   input: CreateAgentInput,
@@ -39,6 +40,7 @@ export function newAgentFrom(
     defaultTurnEnvelope: boolean;
     maxPromptBytes: number;
     identify: (name: string | undefined) => { id: string; name: string };
+    restartPolicy: (requested: RestartPolicy | undefined) => RestartPolicy;
   },
 ): CheckedCreate {
   const identity = context.identify(input.name === undefined ? undefined : checkName(input.name));
@@ -69,6 +71,8 @@ export function newAgentFrom(
     prompt: input.prompt ?? null,
     budget_micro_usd: budget === null ? null : usdToMicro(budget),
     budget_action: input.budget_action ?? "finish",
+    restart: context.restartPolicy(input.restart),
+    turn_timeout_s: input.turn_timeout_s ?? null,
   };
   return { agent, workspace: { cwd, worktree: input.worktree } };
 }
@@ -89,7 +93,10 @@ function missingDefault(program: string, driver: ProtocolDriver, protocols: stri
 }
 
 /** The checked changes of a PATCH; null clears an optional field. */
-export function checkPatch(input: PatchAgentInput): AgentPatch {
+export function checkPatch(
+  input: PatchAgentInput,
+  restartPolicy: (requested: RestartPolicy) => RestartPolicy,
+): AgentPatch {
   const changes: AgentPatch = {};
   if (input.provider !== undefined) changes.provider = input.provider;
   if (input.model !== undefined) changes.model = input.model;
@@ -104,6 +111,8 @@ export function checkPatch(input: PatchAgentInput): AgentPatch {
     changes.budget_micro_usd = input.budget_usd === null ? null : usdToMicro(input.budget_usd);
   }
   if (input.budget_action !== undefined) changes.budget_action = input.budget_action;
+  if (input.restart !== undefined) changes.restart = restartPolicy(input.restart);
+  if (input.turn_timeout_s !== undefined) changes.turn_timeout_s = input.turn_timeout_s;
   return changes;
 }
 

@@ -4,6 +4,7 @@ import type { EventBus } from "../events/bus.ts";
 import { log } from "../log.ts";
 import type { AgentEvent } from "../protocols/session.ts";
 import { type AgentRecord, getAgent } from "../store/agents.ts";
+import { StorageError } from "../store/database-health.ts";
 import type { Transactions } from "../store/transactions.ts";
 import type { WebhookOutbox } from "../webhooks/outbox.ts";
 import type { BudgetGuard } from "./budget-guard.ts";
@@ -35,28 +36,41 @@ export interface RecorderDeps {
  * report it, and budgets are checked here — on usage only, the one event that changes cost.
  */
 export class AgentRecorder {
+  /** Per agent, events that could not be stored, to be told as soon as something can be. */
+  private readonly lost = new Map<string, LostEvents>();
+
   constructor(private readonly deps: RecorderDeps) {}
 
   /**
    * Apply one batch of an agent's events; `alongside` writes in the same transaction (a
-   * persistent agent's file offset). A batch that cannot be written is logged and dropped:
-   * the agent's reader must keep reading, or the agent would block on a full pipe.
+   * persistent agent's file offset). Returns whether it was stored. A batch that cannot be
+   * written is not retried here: the agent's reader must keep reading, or the agent would
+   * block on a full pipe (a persistent agent's events are read again from its file).
    */
-  apply(agentId: string, events: AgentEvent[], alongside?: () => void): void {
-    if (events.length === 0 && alongside === undefined) return;
+  apply(agentId: string, events: AgentEvent[], alongside?: () => void): boolean {
+    if (events.length === 0 && alongside === undefined) return true;
     const began = performance.now();
+    const lost = this.lost.get(agentId);
     try {
       this.deps.transactions.run(() => {
         const agent = getAgent(this.deps.db, agentId);
         if (!agent) return;
+        if (lost) this.deps.bus.record(agentId, "log", { level: "error", message: lost.notice() });
         for (const event of events) this.applyOne(agent, event);
         alongside?.();
       });
     } catch (error) {
-      log.error(`${agentId}: could not record ${events.length} event(s): ${errorMessage(error)}`);
-      return;
+      if (error instanceof StorageError) {
+        // Said once, by the database's health; what is lost is counted and told later.
+        this.lost.set(agentId, (lost ?? new LostEvents(error.message)).add(events.length));
+      } else {
+        log.error(`${agentId}: could not record ${events.length} event(s): ${errorMessage(error)}`);
+      }
+      return false;
     }
+    this.lost.delete(agentId);
     this.deps.onApplied?.((performance.now() - began) / 1000);
+    return true;
   }
 
   /** `agent` is the record as the batch began: for what events do not change (model, protocol). */
@@ -134,4 +148,21 @@ function endsTurn(
     event.type === "turn.failed" ||
     event.type === "turn.cancelled"
   );
+}
+
+/** Events of one agent that could not be stored while the database could not be written. */
+class LostEvents {
+  private count = 0;
+  private readonly since = new Date().toISOString();
+
+  constructor(private readonly reason: string) {}
+
+  add(events: number): this {
+    this.count += events;
+    return this;
+  }
+
+  notice(): string {
+    return `${this.count} event(s) of this agent since ${this.since} were not recorded: ${this.reason}`;
+  }
 }

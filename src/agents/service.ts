@@ -1,6 +1,5 @@
 import type { Database } from "bun:sqlite";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
 import type { ProtocolView } from "../api/protocols.ts";
 import type {
   CreateAgentInput,
@@ -15,11 +14,13 @@ import {
   BadRequestError,
   ConflictError,
   errorMessage,
+  IncompleteRemovalError,
   NotFoundError,
 } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
 import { log } from "../log.ts";
+import type { AgentLogs } from "../logs/agent-logs.ts";
 import type { ProtocolRegistry } from "../protocols/index.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentRuntime, WriteOptions } from "../runtimes/runtime.ts";
@@ -66,6 +67,7 @@ export interface ServiceDeps {
   turns: AgentTurns;
   budgets: BudgetGuard;
   protocols: ProtocolRegistry;
+  logs: AgentLogs;
   runtimes: Record<AgentMode, AgentRuntime>;
   workspaces: AgentWorkspaces;
 }
@@ -139,6 +141,7 @@ export class AgentService {
       defaultTurnEnvelope: this.deps.config.promptFraming === "envelope",
       maxPromptBytes: this.deps.config.maxPromptBytes,
       identify: (name) => runtime.identify(name),
+      restartPolicy: (requested) => runtime.restartPolicy(requested),
     });
     const id = checked.agent.id;
     await this.operations.run(id, async () => {
@@ -187,7 +190,10 @@ export class AgentService {
         this.deps.turns.failed(id, prompt.turn_id, `prompt not delivered: ${errorMessage(error)}`);
         this.deps.lifecycle.turnEnded(id);
       });
-      throw new ConflictError(`agent ${id} did not take the prompt: ${errorMessage(error)}`);
+      const reason = `agent ${id} did not take the prompt: ${errorMessage(error)}`;
+      throw error instanceof AgentdError
+        ? new AgentdError(error.status, error.code, reason)
+        : new ConflictError(reason);
     }
     return ended ? outcomeOf(await ended) : { status: "sent", turn_id: prompt.turn_id };
   }
@@ -255,8 +261,9 @@ export class AgentService {
   ): Promise<PatchResult> {
     return this.operations.run(id, async () => {
       const agent = this.get(id);
-      const changes = checkPatch(input);
-      this.runtimeOf(agent).reconfigure({ ...agent, ...changes }, options);
+      const runtime = this.runtimeOf(agent);
+      const changes = checkPatch(input, (requested) => runtime.restartPolicy(requested));
+      runtime.reconfigure({ ...agent, ...changes }, options);
       const updated = this.deps.transactions.run(() => {
         const changed = updateAgent(this.deps.db, id, changes) ?? this.get(id);
         this.deps.budgets.rebudgeted(changed);
@@ -290,6 +297,19 @@ export class AgentService {
           log.warn(`${id}: cancelling turn ${turnId} over budget failed: ${errorMessage(error)}`);
         });
     }
+  }
+
+  /**
+   * Replace a stuck agent's process as its restart policy would replace a dead one (not at all
+   * under "no"): killed, it counts as failed, and its runtime restarts it.
+   */
+  async recycle(id: string, reason: string): Promise<void> {
+    await this.operations.run(id, async () => {
+      const agent = getAgent(this.deps.db, id);
+      if (!agent || agent.restart === "no" || !takesPrompts(agent.status)) return;
+      log.warn(`${id}: ${reason}; its process is replaced (restart: ${agent.restart})`);
+      await this.runtimeOf(agent).recycle(agent, reason);
+    });
   }
 
   /**
@@ -338,12 +358,12 @@ export class AgentService {
 
   logPath(id: string): string {
     this.get(id);
-    return join(this.logDir(id), "agent.log");
+    return this.deps.logs.path(id);
   }
 
   /** At start-up: each runtime takes over (or accounts for) what the last daemon left. */
-  recover(): void {
-    for (const runtime of Object.values(this.deps.runtimes)) runtime.recover();
+  async recover(): Promise<void> {
+    for (const runtime of Object.values(this.deps.runtimes)) await runtime.recover();
   }
 
   /** Runs stop within one grace period; persistent agents keep running under systemd. */
@@ -392,16 +412,25 @@ export class AgentService {
   }
 
   /**
-   * Its records and logs. Streams open now are told (`removed`); the event goes with the agent's
-   * others, as nothing is kept of a removed agent.
+   * Its logs, then its records: a log directory that cannot be removed keeps the agent
+   * (stopped) for another try, and the error names what is left. Streams open now are told
+   * (`removed`); the event goes with the agent's others, as nothing is kept of a removed agent.
    */
   private forget(id: string): void {
+    const logDir = this.deps.logs.dir(id);
+    try {
+      rmSync(logDir, { recursive: true, force: true });
+    } catch (error) {
+      throw new IncompleteRemovalError(
+        `agent ${id} is stopped but not removed: its log directory ${logDir} could not be removed (${errorMessage(error)}). Its records are kept; fix that and DELETE it again`,
+        [{ path: logDir, error: errorMessage(error) }],
+      );
+    }
     this.deps.transactions.run(() => {
       this.deps.bus.record(id, "removed", {});
       deleteAgent(this.deps.db, id);
     });
     this.deps.bus.forget(id);
-    rmSync(this.logDir(id), { recursive: true, force: true });
   }
 
   /** The agent exists either way; a prompt it could not take is an error on its turn. */
@@ -426,10 +455,6 @@ export class AgentService {
   /** The one place where an agent's mode decides anything. */
   private runtimeOf(agent: Pick<AgentRecord, "mode">): AgentRuntime {
     return this.deps.runtimes[agent.mode];
-  }
-
-  private logDir(id: string): string {
-    return join(this.deps.config.logRoot, id);
   }
 }
 

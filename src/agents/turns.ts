@@ -28,6 +28,7 @@ import {
 } from "../store/turns.ts";
 import { insertUsage } from "../store/usage.ts";
 import type { TurnStatus } from "./status.ts";
+import type { TurnObserver } from "./turn-limits.ts";
 import { checkTurnId, shortRandom } from "./validation.ts";
 import type { TurnWaiters } from "./waiters.ts";
 
@@ -36,6 +37,8 @@ export interface TurnDeps {
   transactions: Transactions;
   bus: EventBus;
   waiters: TurnWaiters;
+  /** Told of each turn's beginning and end once committed (its time limit, say). */
+  observer?: TurnObserver;
 }
 
 /** What one model call used, its model known (the agent's own when the call did not say). */
@@ -68,6 +71,7 @@ export class AgentTurns {
     insertTurn(this.deps.db, { agent_id: agentId, id: turnId, ...prompt });
     insertMessage(this.deps.db, agentId, { role: "user", content: prompt.input, turn_id: turnId });
     this.deps.bus.record(agentId, "turn.queued", { turn_id: turnId });
+    this.observe((observer) => observer.opened(agentId, turnId));
     return prompt;
   }
 
@@ -100,6 +104,7 @@ export class AgentTurns {
     const turn = this.find(agentId, turnId);
     if (turn?.status === "queued") {
       updateTurn(this.deps.db, agentId, turn.id, { status: "running", started_at: nowIso() });
+      this.observe((observer) => observer.started(agentId, turn.id));
     }
     this.deps.bus.record(agentId, "turn.started", { turn_id: turn?.id ?? turnId ?? null });
   }
@@ -200,8 +205,15 @@ export class AgentTurns {
     this.wake(turn.agent_id, turn.id);
   }
 
+  /** The turn ended: whoever waits for it wakes up, and the observer hears. */
   private wake(agentId: string, turnId: string): void {
     this.deps.transactions.afterCommit(() => this.deps.waiters.settle(agentId, turnId));
+    this.observe((observer) => observer.ended(agentId, turnId));
+  }
+
+  private observe(tell: (observer: TurnObserver) => void): void {
+    const { observer } = this.deps;
+    if (observer) this.deps.transactions.afterCommit(() => tell(observer));
   }
 
   /** The open turn an event is about: the one it names, else the oldest one still open. */

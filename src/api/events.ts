@@ -104,8 +104,15 @@ export const EVENT_DATA = {
     { description: "The agent's process ended." },
   ),
   restart: Type.Object(
-    { restarts: Type.Integer() },
-    { description: "The agent's process was started again automatically." },
+    {
+      restarts: Type.Integer({
+        description: "automatic restarts since it was last started by hand",
+      }),
+      delay_ms: Type.Optional(
+        Type.Integer({ description: "how long agentd waits before starting it (runs)" }),
+      ),
+    },
+    { description: "The agent's process is started again automatically." },
   ),
   removed: Type.Object(
     {},

@@ -1,5 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { BUDGET_ACTIONS, BUDGET_STATES } from "../agents/budget.ts";
+import { RESTART_POLICIES } from "../agents/restart-policy.ts";
 import {
   AGENT_MODES,
   AGENT_STATUSES,
@@ -28,6 +29,9 @@ export const BudgetActionSchema = literals(BUDGET_ACTIONS);
 
 /** A budget in US dollars, as operators think of it; costs are reported in micro-USD. */
 const BudgetUsd = Type.Number({ minimum: 0, maximum: 1_000_000_000 });
+export const RestartPolicySchema = literals(RESTART_POLICIES);
+/** The longest a turn may run, in seconds (a day at most). */
+const TurnTimeout = Type.Integer({ minimum: 1, maximum: 86_400 });
 
 export const AgentSchema = Type.Object({
   id: Type.String(),
@@ -65,6 +69,9 @@ export const AgentSchema = Type.Object({
   restarts: Type.Integer(),
   permissions: PermissionsSchema,
   session_id: Nullable(Type.String({ description: "the agent CLI's own conversation id" })),
+  /** What happens when its process ends on its own: no, on-failure, always. */
+  restart: RestartPolicySchema,
+  turn_timeout_s: Nullable(Type.Integer()),
   created_at: Type.String(),
   started_at: Nullable(Type.String()),
   completed_at: Nullable(Type.String()),
@@ -120,6 +127,10 @@ export const CreateAgentBody = Type.Object(
     /** US dollars the agent may spend; the daemon's --default-budget-usd when left out. */
     budget_usd: Type.Optional(Nullable(BudgetUsd)),
     budget_action: Type.Optional(BudgetActionSchema),
+    /** Runs: no (default), on-failure or always; persistent agents restart on failure. */
+    restart: Type.Optional(RestartPolicySchema),
+    /** A turn still running after this many seconds is failed. */
+    turn_timeout_s: Type.Optional(TurnTimeout),
     /** False creates the agent without starting it (pending). */
     start: Type.Optional(Type.Boolean()),
   },
@@ -140,6 +151,8 @@ export const PatchAgentBody = Type.Object(
     /** A new budget (null: none); raising it above what was spent lifts an exhausted one. */
     budget_usd: Type.Optional(Nullable(BudgetUsd)),
     budget_action: Type.Optional(BudgetActionSchema),
+    restart: Type.Optional(RestartPolicySchema),
+    turn_timeout_s: Type.Optional(Nullable(TurnTimeout)),
   },
   { additionalProperties: false },
 );

@@ -36,6 +36,8 @@ export function agentFields(agent: AgentView): string {
     ["workspace", agent.workspace === null ? "-" : workspaceLines(agent.workspace)],
     ["pid", orDash(agent.pid)],
     ["exit code", orDash(agent.exit_code)],
+    ["restart", `${agent.restart} (${agent.restarts} automatic restart(s) since started)`],
+    ["timeout", agent.turn_timeout_s === null ? "-" : `${agent.turn_timeout_s} s a turn`],
     ["error", orDash(agent.error)],
     ["turns", turnBreakdown(agent)],
     ["tokens", `${agent.input_tokens} in, ${agent.output_tokens} out`],

@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import type { EventData, EventType, StoredEvent } from "../api/events.ts";
 import { log } from "../log.ts";
-import { appendEvent, latestEventSeq, pruneEvents } from "../store/events.ts";
+import { appendEvent, countEvents, latestEventSeq, pruneEvents } from "../store/events.ts";
 import type { Transactions } from "../store/transactions.ts";
 import { EventSubscription, type SubscriptionOptions } from "./subscription.ts";
 
@@ -15,20 +15,18 @@ export interface EventObserver {
   forget?(agentId: string): void;
 }
 
-const PRUNE_EVERY = 100;
-const PRUNE_BATCH = 500;
-
 /**
  * Stores every event (giving it its seq) and hands it to live subscribers once the
- * transaction that stored it has committed. Old events beyond the per-agent retention are
- * pruned in small batches off the ingestion path.
+ * transaction that stored it has committed. An agent's events beyond the retention are pruned
+ * in the same transaction as the batch that pushed them past it: however fast an agent
+ * writes, it never has more than the retention committed.
  */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
   /** The daemon's own reactions to events; not event streams, so not counted as subscribers. */
   private readonly observers = new Set<EventObserver>();
-  private readonly sincePrune = new Map<string, number>();
-  private readonly pruning = new Set<string>();
+  /** Events stored per agent, counted once, then kept up to date (an estimate after a rollback). */
+  private readonly counts = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -37,9 +35,13 @@ export class EventBus {
   ) {}
 
   record<T extends EventType>(agentId: string, type: T, data: EventData<T>): void {
+    const before = this.counts.get(agentId) ?? countEvents(this.db, agentId);
     const event = appendEvent(this.db, agentId, type, data) as StoredEvent;
     this.transactions.afterCommit(() => this.publish(event));
-    this.maybePrune(agentId);
+    this.counts.set(agentId, before + 1);
+    if (before + 1 > this.retention) {
+      this.transactions.beforeCommit(`prune ${agentId}`, () => this.prune(agentId));
+    }
   }
 
   /** A reader of stored-then-live events; see EventSubscription. */
@@ -68,7 +70,7 @@ export class EventBus {
   }
 
   forget(agentId: string): void {
-    this.sincePrune.delete(agentId);
+    this.counts.delete(agentId);
     for (const observer of this.observers) observer.forget?.(agentId);
   }
 
@@ -77,25 +79,9 @@ export class EventBus {
     notify(this.observers, (observer) => observer.event(event));
   }
 
-  private maybePrune(agentId: string): void {
-    const count = (this.sincePrune.get(agentId) ?? 0) + 1;
-    this.sincePrune.set(agentId, count);
-    if (count < PRUNE_EVERY || this.pruning.has(agentId)) return;
-    this.sincePrune.set(agentId, 0);
-    this.pruning.add(agentId);
-    const step = () => {
-      try {
-        const removed = pruneEvents(this.db, agentId, this.retention, PRUNE_BATCH);
-        if (removed === PRUNE_BATCH) {
-          setTimeout(step, 0);
-          return;
-        }
-      } catch (error) {
-        log.warn(`pruning events of ${agentId} failed: ${String(error)}`);
-      }
-      this.pruning.delete(agentId);
-    };
-    setTimeout(step, 0);
+  private prune(agentId: string): void {
+    const removed = pruneEvents(this.db, agentId, this.retention);
+    this.counts.set(agentId, removed > 0 ? this.retention : countEvents(this.db, agentId));
   }
 }
 

@@ -65,6 +65,8 @@ export function agentFromOriginal(row: OriginalAgent, importedAt: string): Resto
     turn_envelope: false,
     permissions: "ask-denied",
     prompt: row.prompt || null,
+    restart: "no",
+    turn_timeout_s: null,
     title: row.title || null,
     summary: row.summary || null,
     error: row.error || null,

@@ -1,30 +1,163 @@
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writevSync,
+} from "node:fs";
 import { dirname } from "node:path";
+import { errorMessage } from "../errors.ts";
+import { rotatedPath } from "./log-files.ts";
 
 const NEWLINE = Buffer.from("\n");
 
-/** Appends lines to an agent's log file; failures to write are reported once, never fatal. */
-export class AgentLog {
-  private fd: number | null;
+/** How big a log may grow before it is rotated, and how many rotated files are kept. */
+export interface LogLimits {
+  maxBytes: number;
+  keep: number;
+}
 
-  constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.fd = openSync(path, "a", 0o600);
+/**
+ * Told when writing a log starts failing (lines are being lost), when it works again, and when
+ * it is closed while still failing.
+ */
+export interface LogTrouble {
+  failed(log: AgentLog, error: string): void;
+  recovered(log: AgentLog, lost: number): void;
+  closedFailing(log: AgentLog, lost: number): void;
+}
+
+/**
+ * Appends whole lines to an agent's log file, rotating it before it would pass its size
+ * limit (agent.log → agent.log.1 → … → agent.log.N, the oldest dropped). A line that cannot
+ * be written (a full disk, a directory that cannot be written) is lost, never torn: it is
+ * counted, the trouble is reported once, and the log says how many were lost once it can be
+ * written again. Never fatal: the agent runs on.
+ */
+export class AgentLog {
+  private fd: number | null = null;
+  private size = 0;
+  private closed = false;
+  private failing: string | null = null;
+  /** Lines lost since writing last worked. */
+  private lost = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly limits: LogLimits,
+    private readonly trouble: LogTrouble,
+  ) {}
+
+  /** Lines lost since writing last worked. */
+  get lostLines(): number {
+    return this.lost;
   }
 
   write(prefix: string, bytes: Uint8Array | string): void {
-    if (this.fd === null) return;
-    try {
-      const body = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
-      writeSync(this.fd, Buffer.concat([Buffer.from(prefix), body, NEWLINE]));
-    } catch {
-      // A full disk must not take the agent down with it; the events still reach the database.
+    if (this.closed) return;
+    if (this.failing !== null && !this.recover()) {
+      this.lost++;
+      return;
     }
+    const body = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+    const error = this.append([Buffer.from(prefix), body, NEWLINE]);
+    if (error !== null) this.lose(error);
   }
 
   close(): void {
-    if (this.fd === null) return;
-    closeSync(this.fd);
+    if (this.closed) return;
+    this.closed = true;
+    if (this.failing !== null) this.trouble.closedFailing(this, this.lost);
+    if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+  }
+
+  /**
+   * Write one whole line, given in parts (not joined first: a line may be megabytes), rotating
+   * first if it would not fit; the error if it could not be written.
+   */
+  private append(parts: Uint8Array[]): unknown {
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    let fd: number;
+    try {
+      fd = this.open();
+      if (this.size > 0 && this.size + length > this.limits.maxBytes) fd = this.rotate();
+    } catch (error) {
+      return error;
+    }
+    try {
+      writeAll(fd, parts);
+    } catch (error) {
+      // Half a line is worse than none: cut the file back to where the line began.
+      try {
+        ftruncateSync(fd, this.size);
+      } catch {}
+      return error;
+    }
+    this.size += length;
+    return null;
+  }
+
+  private open(): number {
+    if (this.fd !== null) return this.fd;
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    const fd = openSync(this.path, "a", 0o600);
+    this.size = fstatSync(fd).size;
+    this.fd = fd;
+    return fd;
+  }
+
+  /** agent.log.N-1 → agent.log.N, …, agent.log → agent.log.1, and a new agent.log. */
+  private rotate(): number {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    const { keep } = this.limits;
+    if (keep === 0) rmSync(this.path, { force: true });
+    for (let n = keep - 1; n >= 1; n--)
+      renameIfThere(rotatedPath(this.path, n), rotatedPath(this.path, n + 1));
+    if (keep > 0) renameSync(this.path, rotatedPath(this.path, 1));
+    return this.open();
+  }
+
+  private lose(error: unknown): void {
+    this.lost++;
+    if (this.failing !== null) return;
+    this.failing = errorMessage(error);
+    this.trouble.failed(this, this.failing);
+  }
+
+  /** The log says how many lines it lost, if it can be written again: true then. */
+  private recover(): boolean {
+    const notice = `[agentd: ${this.lost} line(s) could not be written to this log and are lost (${this.failing})]\n`;
+    if (this.append([Buffer.from(notice)]) !== null) return false;
+    const lost = this.lost;
+    this.failing = null;
+    this.lost = 0;
+    this.trouble.recovered(this, lost);
+    return true;
+  }
+}
+
+/** writev until every byte of every part is written (a write may take only some). */
+function writeAll(fd: number, parts: Uint8Array[]): void {
+  let rest = parts.filter((part) => part.length > 0);
+  while (rest.length > 0) {
+    let written = writevSync(fd, rest);
+    while (rest.length > 0 && written >= (rest[0] as Uint8Array).length) {
+      written -= (rest[0] as Uint8Array).length;
+      rest = rest.slice(1);
+    }
+    if (written > 0) rest = [(rest[0] as Uint8Array).subarray(written), ...rest.slice(1)];
+  }
+}
+
+function renameIfThere(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
 }

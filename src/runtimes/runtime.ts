@@ -1,7 +1,9 @@
 import type { Database } from "bun:sqlite";
 import type { AgentLifecycle } from "../agents/lifecycle.ts";
 import type { AgentRecorder } from "../agents/recorder.ts";
+import type { RestartPolicy } from "../agents/restart-policy.ts";
 import type { Config } from "../config.ts";
+import type { AgentLogs } from "../logs/agent-logs.ts";
 import type { ProtocolRegistry } from "../protocols/index.ts";
 import type { Prompt } from "../protocols/session.ts";
 import type { AgentRecord, NewAgent } from "../store/agents.ts";
@@ -20,6 +22,8 @@ export interface WriteOptions {
 export interface AgentRuntime {
   /** A new agent's id and name, from the name asked for (already checked), if any. */
   identify(name: string | undefined): { id: string; name: string };
+  /** The restart policy an agent gets when it asks for `requested`; throws for one it cannot keep. */
+  restartPolicy(requested: RestartPolicy | undefined): RestartPolicy;
   /** Make room for a new agent (its files, say); throws leaving nothing behind. */
   prepare(agent: NewAgent, options: WriteOptions): Promise<void>;
   /** Start its process; resolves once it takes prompts. */
@@ -27,6 +31,8 @@ export interface AgentRuntime {
   /** Stop its process; resolves once it is gone. `graceMs` applies where signals are ours. */
   stop(agent: AgentRecord, graceMs: number | undefined): Promise<void>;
   restart(agent: AgentRecord, graceMs: number | undefined, options: WriteOptions): Promise<void>;
+  /** Kill its process as a failure (`reason`): what follows is up to its restart policy. */
+  recycle(agent: AgentRecord, reason: string): Promise<void>;
   deliver(agent: AgentRecord, prompt: Prompt): Promise<void>;
   cancel(agent: AgentRecord, turnId: string): Promise<void>;
   /** Its config changed: whatever holds that config outside the database is rewritten. */
@@ -34,7 +40,7 @@ export interface AgentRuntime {
   /** Stop it and remove what the runtime made for it; the caller removes its records. */
   remove(agent: AgentRecord): Promise<void>;
   /** At daemon start: take over (or account for) the agents a previous daemon left. */
-  recover(): void;
+  recover(): Promise<void>;
   /** At daemon stop. */
   shutdown(): Promise<void>;
 }
@@ -45,4 +51,5 @@ export interface RuntimeDeps {
   lifecycle: AgentLifecycle;
   recorder: AgentRecorder;
   protocols: ProtocolRegistry;
+  logs: AgentLogs;
 }

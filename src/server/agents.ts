@@ -13,7 +13,7 @@ import {
   SendResultSchema,
   TurnSchema,
 } from "../api/schemas.ts";
-import { followFile, tailOffset } from "../logs/follow.ts";
+import { readLog } from "../logs/follow.ts";
 import type { AgentRecord } from "../store/agents.ts";
 import type { AppContext } from "./context.ts";
 import { isOn, QueryFlag, QueryInteger } from "./query.ts";
@@ -194,29 +194,26 @@ export function agentRoutes(ctx: AppContext) {
     )
     .get(
       "/:id/logs",
-      async ({ params, query, request }) => {
-        const path = agents.logPath(params.id);
-        const offset = await tailOffset(path, query.tail);
+      ({ params, query, request }) => {
+        const follow = isOn(query.follow);
+        const chunks = readLog(agents.logPath(params.id), {
+          tail: query.tail,
+          follow,
+          finished: () => !agents.isLive(params.id),
+          signal: request.signal,
+        });
         const headers = { "content-type": "text/plain; charset=utf-8" };
-        if (!isOn(query.follow)) {
-          const file = Bun.file(path);
-          return new Response((await file.exists()) ? file.slice(offset) : "", { headers });
-        }
-        const finished = () => !agents.isLive(params.id);
-        const chunks = followFile(path, offset, finished, request.signal);
-        return streamingResponse(
-          new ReadableStream<Uint8Array>({
-            async pull(controller) {
-              const next = await chunks.next();
-              if (next.done) controller.close();
-              else controller.enqueue(next.value);
-            },
-            async cancel() {
-              await chunks.return(undefined);
-            },
-          }),
-          headers,
-        );
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const next = await chunks.next();
+            if (next.done) controller.close();
+            else controller.enqueue(next.value);
+          },
+          async cancel() {
+            await chunks.return(undefined);
+          },
+        });
+        return follow ? streamingResponse(body, headers) : new Response(body, { headers });
       },
       {
         params: IdParams,
@@ -225,7 +222,8 @@ export function agentRoutes(ctx: AppContext) {
           follow: t.Optional(QueryFlag),
         }),
         detail: {
-          summary: "The raw agent log; follow=true streams it as it grows, until the agent stops",
+          summary:
+            "The raw agent log, across its rotated files; follow=true streams it as it grows, until the agent stops",
         },
       },
     );

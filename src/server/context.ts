@@ -15,5 +15,7 @@ export interface AppContext {
   workspaces: AgentWorkspaces;
   costs: CostBook;
   metrics: AgentdMetrics;
+  /** What cannot be written now (storage): /health is not ok while there is any. */
+  problems(): string[];
   warnings(): string[];
 }

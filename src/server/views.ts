@@ -7,7 +7,12 @@ import type { TurnCounts, TurnRecord } from "../store/turns.ts";
 /** Records as the API shows them: internal fields left out, cents derived. */
 
 export function agentView(agent: AgentRecord, turnCounts: TurnCounts): AgentView {
-  const { events_offset: _offset, budget_micro_usd: budget, ...visible } = agent;
+  const {
+    events_offset: _offset,
+    pid_start: _pidStart,
+    budget_micro_usd: budget,
+    ...visible
+  } = agent;
   return {
     ...visible,
     cost_cents: centsOf(agent.cost_micro_usd),

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { BudgetAction, BudgetState } from "../agents/budget.ts";
+import type { RestartPolicy } from "../agents/restart-policy.ts";
 import type { AgentMode, AgentStatus, PermissionPolicy } from "../agents/status.ts";
 import { ADD_USAGE_SET, type Params, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
@@ -24,6 +25,8 @@ export interface AgentRecord {
   webhook: string | null;
   turn_envelope: boolean;
   pid: number | null;
+  /** When its process started (clock ticks after boot): with the pid, which process it is. */
+  pid_start: number | null;
   prompt: string | null;
   summary: string | null;
   error: string | null;
@@ -41,6 +44,9 @@ export interface AgentRecord {
   permissions: PermissionPolicy;
   /** The agent CLI's own conversation id, to resume it in a new process. */
   session_id: string | null;
+  restart: RestartPolicy;
+  /** A turn still open after this many seconds is failed; null: no limit. */
+  turn_timeout_s: number | null;
   events_offset: number;
   created_at: string;
   started_at: string | null;
@@ -66,6 +72,8 @@ export type NewAgent = Pick<
   | "turn_envelope"
   | "prompt"
   | "permissions"
+  | "restart"
+  | "turn_timeout_s"
 > &
   /** No budget and `finish` unless given. */
   Partial<Pick<AgentRecord, "budget_micro_usd" | "budget_action">>;

@@ -47,14 +47,20 @@ export function latestEventSeq(db: Database): number {
   return db.query<{ seq: number | null }, []>("SELECT max(seq) AS seq FROM events").get()?.seq ?? 0;
 }
 
-/** Delete the oldest events of an agent beyond `keep`, at most `batch` rows per call. */
-export function pruneEvents(db: Database, agentId: string, keep: number, batch: number): number {
+export function countEvents(db: Database, agentId: string): number {
+  return (
+    db
+      .query<{ n: number }, [string]>("SELECT count(*) AS n FROM events WHERE agent_id = ?")
+      .get(agentId)?.n ?? 0
+  );
+}
+
+/** Delete the oldest events of an agent beyond the newest `keep`; returns how many went. */
+export function pruneEvents(db: Database, agentId: string, keep: number): number {
   return run(
     db,
-    `DELETE FROM events WHERE seq IN (
-       SELECT seq FROM events WHERE agent_id = $agent
-       AND seq <= (SELECT seq FROM events WHERE agent_id = $agent ORDER BY seq DESC LIMIT 1 OFFSET $keep)
-       ORDER BY seq LIMIT $batch)`,
-    { agent: agentId, keep, batch },
+    `DELETE FROM events WHERE agent_id = $agent AND seq <= (
+       SELECT seq FROM events WHERE agent_id = $agent ORDER BY seq DESC LIMIT 1 OFFSET $keep)`,
+    { agent: agentId, keep },
   ).changes;
 }

@@ -189,4 +189,17 @@ export const MIGRATIONS: readonly string[] = [
       AND NOT EXISTS (SELECT 1 FROM workspaces w WHERE w.agent_id = a.id);
   ALTER TABLE agents DROP COLUMN workspace;
   `,
+  // Issue 12: a process is known by its pid and its start time (pid_start, clock ticks after
+  // boot, /proc/PID/stat field 22), so a reused pid is never taken for the agent's process; runs
+  // get a restart policy (persistent agents restart on failure, as their unit says); turns may
+  // have a time limit. storage_probe is only ever written in transactions that are rolled back:
+  // whether the database could grow now (see store/database-health.ts).
+  `
+  CREATE TABLE storage_probe (data BLOB NOT NULL) STRICT;
+  ALTER TABLE agents ADD COLUMN pid_start INTEGER;
+  ALTER TABLE agents ADD COLUMN restart TEXT NOT NULL DEFAULT 'no'
+    CHECK (restart IN ('no', 'on-failure', 'always'));
+  ALTER TABLE agents ADD COLUMN turn_timeout_s INTEGER;
+  UPDATE agents SET restart = 'on-failure' WHERE mode = 'persistent';
+  `,
 ];

@@ -105,6 +105,17 @@ export function oldestOpenTurn(db: Database, agentId: string): TurnRecord | null
   return row ? fromRow(row) : null;
 }
 
+/** Every turn still open of the agents that limit how long a turn may take. */
+export function openTurnsWithLimits(db: Database): TurnRecord[] {
+  return db
+    .query<Row, []>(
+      `SELECT turns.* FROM turns JOIN agents ON agents.id = turns.agent_id
+       WHERE turns.status IN ('queued', 'running') AND agents.turn_timeout_s IS NOT NULL`,
+    )
+    .all()
+    .map(fromRow);
+}
+
 export type TurnPatch = Partial<
   Pick<
     TurnRecord,

@@ -64,6 +64,11 @@ export class Systemctl {
     await this.run(["restart", unit]);
   }
 
+  /** Send a signal to the unit's processes. */
+  async kill(unit: string, signal: NodeJS.Signals): Promise<void> {
+    await this.run(["kill", `--signal=${signal}`, unit]);
+  }
+
   /** Start it at boot (or login) from now on, and now. */
   async enableNow(unit: string): Promise<void> {
     await this.run(["enable", "--now", unit]);

@@ -69,6 +69,7 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
     workspaces: agents.workspaces,
     costs: agents.costs,
     metrics: agents.metrics,
+    problems: () => agents.health.problems(),
     warnings: () => [],
   });
   const world = {
@@ -80,6 +81,8 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
     lifecycle: agents.lifecycle,
     costs: agents.costs,
     metrics: agents.metrics,
+    health: agents.health,
+    deadlines: agents.deadlines,
     app,
     /** The test's hand in the agents' place (only with the default runtimes). */
     get agent(): MemoryRuntime {
@@ -100,6 +103,7 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
       return readAnswer<T>(await app.handle(request));
     },
     close: () => {
+      agents.databaseHealth.stop();
       void agents.service
         .shutdown()
         .then(() => agents.workspaces.close())

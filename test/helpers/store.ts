@@ -18,4 +18,6 @@ export const sampleAgent = (id: string): NewAgent => ({
   turn_envelope: true,
   permissions: "ask-denied",
   prompt: "hello",
+  restart: "no",
+  turn_timeout_s: null,
 });

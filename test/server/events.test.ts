@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { EventBus } from "../../src/events/bus.ts";
 import { sseResponse } from "../../src/server/sse.ts";
@@ -6,7 +7,13 @@ import { insertAgent } from "../../src/store/agents.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { Transactions } from "../../src/store/transactions.ts";
 import { ask, spawnFake, waitForStatus } from "../helpers/agents.ts";
-import { daemonDatabase, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
+import {
+  daemonDatabase,
+  daemonPaths,
+  startDaemon,
+  stopAllDaemons,
+  type TestDaemon,
+} from "../helpers/daemon.ts";
 import { readEvents, type SseEvent } from "../helpers/sse.ts";
 import { sampleAgent } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -213,6 +220,29 @@ describe("log following", () => {
       const { done } = await reader.read();
       if (done) break;
     }
+  });
+
+  test("logs read across rotation: all of it from the oldest kept file, tail across files, follow through rotations", async () => {
+    const daemon = await startDaemon({ args: ["--log-max-bytes", "8192", "--log-keep", "20"] });
+    const agent = await spawnFake(daemon);
+    // (A stream's headers come with its first bytes: the log must have some.)
+    await ask(daemon, agent.id, "hello");
+    const response = await fetch(`${daemon.url}/agents/${agent.id}/logs?follow=1`);
+    await ask(daemon, agent.id, "FLOOD:60");
+    const logDir = join(daemonPaths(daemon.home).logRoot, agent.id);
+    expect(readdirSync(logDir).length).toBeGreaterThan(5);
+    const whole = await fetch(`${daemon.url}/agents/${agent.id}/logs`).then((r) => r.text());
+    const calls = (text: string) =>
+      text
+        .split("\n")
+        .filter((line) => line.includes('"tool_call"'))
+        .map((line) => (JSON.parse(line) as { args: { i: number } }).args.i);
+    expect(calls(whole)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    const tail = await fetch(`${daemon.url}/agents/${agent.id}/logs?tail=20`).then((r) => r.text());
+    expect(tail.trimEnd().split("\n")).toHaveLength(20);
+    expect(whole.endsWith(tail)).toBe(true);
+    await daemon.api(`/agents/${agent.id}/stop`, { method: "POST" });
+    expect(await response.text()).toBe(whole);
   });
 
   test("logs?tail=N returns the last N lines", async () => {

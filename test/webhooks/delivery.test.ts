@@ -81,6 +81,24 @@ describe("webhook delivery", () => {
     await daemon.stop("SIGKILL");
   });
 
+  test("a receiver that hangs: each attempt times out (AGENTD_WEBHOOK_TIMEOUT_MS) and is retried, while the agent and the API go on", async () => {
+    const stuck = receiver({ reply: () => "hang" });
+    const daemon = await startDaemon({
+      env: { ...FAST_RETRIES, AGENTD_WEBHOOK_TIMEOUT_MS: "200" },
+    });
+    const agent = await spawnFake(daemon, { webhook: stuck.url, prompt: "first" });
+    const timedOut = await waitFor("an attempt to time out", () => {
+      const row = deliveries(daemon, agent.id)[0];
+      return row !== undefined && row.attempts >= 2 && row;
+    });
+    expect(timedOut.status).toBe("pending");
+    expect(timedOut.last_error).toMatch(/time/i);
+    expect(stuck.received.length).toBeGreaterThanOrEqual(2);
+    expect((await ask(daemon, agent.id, "second")).status).toBe("completed");
+    expect((await daemon.api("/health")).status).toBe(200);
+    await daemon.stop("SIGKILL");
+  });
+
   test("a receiver that never answers does not hold up another agent's webhooks", async () => {
     const stuck = receiver({ reply: () => "hang" });
     const healthy = receiver();

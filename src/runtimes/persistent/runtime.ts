@@ -1,10 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { launchSpec } from "../../agents/launch.ts";
+import type { RestartPolicy } from "../../agents/restart-policy.ts";
 import { hasProcess } from "../../agents/status.ts";
 import { BadRequestError, ConflictError, errorMessage, NotFoundError } from "../../errors.ts";
 import { log } from "../../log.ts";
-import { AgentLog } from "../../logs/agent-log.ts";
+import type { AgentLog } from "../../logs/agent-log.ts";
 import type { AgentEvent, Prompt, ProtocolDriver } from "../../protocols/session.ts";
 import {
   type AgentRecord,
@@ -15,6 +15,7 @@ import {
 } from "../../store/agents.ts";
 import { Systemctl, type UnitState } from "../../systemd/systemctl.ts";
 import { LiveSession } from "../live-session.ts";
+import { processStart } from "../procfs.ts";
 import type { AgentRuntime, RuntimeDeps, WriteOptions } from "../runtime.ts";
 import { agentEnvFile, type GeneratedFile, sharedFiles } from "./assets.ts";
 import { EventsFileFollower } from "./events-file.ts";
@@ -69,6 +70,14 @@ export class PersistentRuntime implements AgentRuntime {
     return { id: name, name };
   }
 
+  /** Its unit restarts it on failure (Restart=on-failure), whatever the agent asks for. */
+  restartPolicy(requested: RestartPolicy | undefined): RestartPolicy {
+    if (requested === undefined || requested === "on-failure") return "on-failure";
+    throw new BadRequestError(
+      `restart "${requested}" is for runs; a persistent agent's unit restarts it on failure (give "on-failure" or leave restart out)`,
+    );
+  }
+
   /** Its files written and systemd told; throws before anything is left behind. */
   async prepare(agent: NewAgent, options: WriteOptions): Promise<void> {
     const { config } = this.deps;
@@ -94,6 +103,7 @@ export class PersistentRuntime implements AgentRuntime {
       }
       await this.install(current, options.force);
       this.watch(current);
+      this.startEventsOver(agent.id);
       this.startedByHand(agent.id);
       await this.systemctlOrRefresh(agent.id, () => this.systemctl.start(unitName(agent.name)));
       await this.refresh(agent.id);
@@ -119,6 +129,11 @@ export class PersistentRuntime implements AgentRuntime {
       this.startedByHand(agent.id);
       await this.refresh(agent.id);
     });
+  }
+
+  /** SIGKILL is a failure to systemd: Restart=on-failure starts it again. */
+  async recycle(agent: AgentRecord): Promise<void> {
+    await this.systemctl.kill(unitName(agent.name), "SIGKILL");
   }
 
   async deliver(agent: AgentRecord, prompt: Prompt): Promise<void> {
@@ -147,7 +162,7 @@ export class PersistentRuntime implements AgentRuntime {
   }
 
   /** At start-up: follow every persistent agent's events from where the last daemon stopped. */
-  recover(): void {
+  async recover(): Promise<void> {
     for (const agent of listAgents(this.deps.db, { mode: "persistent" })) this.watch(agent);
     this.watching = true;
     this.timers = [
@@ -207,6 +222,15 @@ export class PersistentRuntime implements AgentRuntime {
     await this.systemctl.daemonReload();
   }
 
+  /**
+   * Its unit is inactive, so nothing holds its events file open: one read to its end begins
+   * again empty (see EventsFileFollower), and so does the offset stored for it.
+   */
+  private startEventsOver(id: string): void {
+    const watched = this.watched.get(id);
+    if (watched?.follower.startOver()) setAgentEventsOffset(this.deps.db, id, 0);
+  }
+
   /** A start by hand: systemd counts its automatic restarts from zero again. */
   private startedByHand(id: string): void {
     const watched = this.watched.get(id);
@@ -227,11 +251,13 @@ export class PersistentRuntime implements AgentRuntime {
   /**
    * Apply what an agent reported. A conversation id it reported (stored by now) goes into its
    * env file at once, so a process systemd starts on its own — after a crash, at boot —
-   * resumes the conversation too, for CLIs that are told it on their command line.
+   * resumes the conversation too, for CLIs that are told it on their command line. Returns
+   * whether the batch was stored (one that was not is read again from the events file).
    */
-  private record(id: string, events: AgentEvent[], alongside?: () => void): void {
-    this.deps.recorder.apply(id, events, alongside);
+  private record(id: string, events: AgentEvent[], alongside?: () => void): boolean {
+    if (!this.deps.recorder.apply(id, events, alongside)) return false;
     if (events.some((event) => event.type === "session")) this.keepSession(id);
+    return true;
   }
 
   private keepSession(id: string): void {
@@ -262,7 +288,7 @@ export class PersistentRuntime implements AgentRuntime {
   private watch(agent: AgentRecord): void {
     if (this.watched.has(agent.id)) return;
     const { config, db } = this.deps;
-    const agentLog = new AgentLog(join(config.logRoot, agent.id, "agent.log"));
+    const agentLog = this.deps.logs.open(agent.id);
     const watched: Watched = {
       agentLog,
       session: null,
@@ -373,8 +399,12 @@ export class PersistentRuntime implements AgentRuntime {
     for (const step of steps) this.take(id, step);
     if (unit.activeState === "active" && unit.mainPid !== watched.sessionPid) {
       // A new process: a new session, with the protocol's handshake — unless this daemon
-      // only now learns of a process that was already running (the recorded pid).
-      const known = watched.session === null && agent.pid === unit.mainPid;
+      // only now learns of a process that was already running (the recorded pid, started
+      // when the recorded one did: not a later process that happens to have its pid).
+      const known =
+        watched.session === null &&
+        agent.pid === unit.mainPid &&
+        (agent.pid_start === null || agent.pid_start === startOf(unit.mainPid));
       this.newSession(agent, watched, unit.mainPid, !known);
     }
   }
@@ -390,14 +420,17 @@ export class PersistentRuntime implements AgentRuntime {
         return;
       case "update": {
         const { kind: _kind, ...patch } = step;
-        lifecycle.update(id, patch);
+        lifecycle.update(
+          id,
+          patch.pid === undefined ? patch : { ...patch, pid_start: startOf(patch.pid) },
+        );
         return;
       }
       case "starting":
-        lifecycle.starting(id, { pid: step.pid });
+        lifecycle.starting(id, { pid: step.pid, pid_start: startOf(step.pid) });
         return;
       case "ready":
-        lifecycle.ready(id, step.pid);
+        lifecycle.ready(id, step.pid, startOf(step.pid));
         return;
       case "stopping":
         lifecycle.stopping(id);
@@ -410,4 +443,9 @@ export class PersistentRuntime implements AgentRuntime {
     if (!agent) throw new NotFoundError(`no agent "${id}"`);
     return agent;
   }
+}
+
+/** When the process started (clock ticks after boot), as far as this host can tell. */
+function startOf(pid: number | null): number | null {
+  return pid === null ? null : processStart(pid);
 }
