@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { openDatabase } from "../src/store/db.ts";
 import { ask, getAgent, spawnFake } from "./helpers/agents.ts";
 import { daemonPaths, startDaemon, stopAllDaemons, type TestDaemon } from "./helpers/daemon.ts";
-import { fillFilesystem, IS_ROOT, smallFilesystem } from "./helpers/faults.ts";
+import { fillFilesystem, IS_ROOT, smallFilesystem, unmountAll } from "./helpers/faults.ts";
 import { tempDir } from "./helpers/tmp.ts";
 import { waitFor } from "./helpers/wait.ts";
 
@@ -12,6 +12,7 @@ import { waitFor } from "./helpers/wait.ts";
 setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
+afterAll(unmountAll);
 
 interface Health {
   ok: boolean;

@@ -3,13 +3,14 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ask, getAgent, spawnFake } from "../helpers/agents.ts";
 import { daemonPaths, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
-import { blockRemoval } from "../helpers/faults.ts";
+import { blockRemoval, unmountAll } from "../helpers/faults.ts";
 import { processesOfAgent } from "../helpers/processes.ts";
 
 // Real processes on a loaded machine: Bun's 5 s default is too short.
 setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
+afterAll(unmountAll);
 
 test("a DELETE whose log directory cannot be removed keeps the agent (stopped), says what is left, and succeeds once that is fixed", async () => {
   const daemon = await startDaemon();

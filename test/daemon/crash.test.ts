@@ -10,7 +10,7 @@ import {
   stopAllDaemons,
   type TestDaemon,
 } from "../helpers/daemon.ts";
-import { killAtEnd, processesOfAgent } from "../helpers/processes.ts";
+import { killAtEnd, killStrays, processesOfAgent } from "../helpers/processes.ts";
 import { describeWithSystemd, startUserManager } from "../helpers/systemd.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { processGone, waitFor } from "../helpers/wait.ts";
@@ -23,6 +23,7 @@ const manager = await startUserManager();
 let accepting = false;
 const receiver = startWebhookReceiver({ reply: () => (accepting ? 200 : 503) });
 
+afterAll(killStrays);
 afterAll(async () => {
   await stopAllDaemons();
   await receiver.stop();

@@ -1,4 +1,3 @@
-import { afterAll } from "bun:test";
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,12 +7,16 @@ export const IS_ROOT = process.getuid?.() === 0;
 
 const mounted: string[] = [];
 
-afterAll(() => {
+/**
+ * Unmount and remove every filesystem smallFilesystem() or blockRemoval() mounted. Each test file that makes one
+ * calls this in its own afterAll: a helper's afterAll belongs to the first file that loads it.
+ */
+export function unmountAll(): void {
   for (const dir of mounted.splice(0).reverse()) {
     unmount(dir);
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
 
 function unmount(dir: string): void {
   Bun.spawnSync(["umount", "-l", dir]);
@@ -25,8 +28,8 @@ function mount(dir: string, bytes: number): void {
 }
 
 /**
- * A directory of its own on a tmpfs of `bytes` (root only), unmounted and removed when the
- * test file ends. Not inside a tempDir(): those are removed first, and a mount point cannot be.
+ * A directory of its own on a tmpfs of `bytes` (root only), for unmountAll() to remove. Not
+ * inside a tempDir(): those may be removed first, and a mount point cannot be.
  */
 export function smallFilesystem(bytes: number): string {
   const dir = mkdtempSync(join(tmpdir(), "agentd-small-fs-"));
@@ -67,7 +70,13 @@ export function blockRemoval(dir: string): { release(): void } {
     const mountPoint = join(dir, "mounted");
     mkdirSync(mountPoint);
     mount(mountPoint, 64 * 1024);
-    return { release: () => unmount(mountPoint) };
+    mounted.push(mountPoint);
+    return {
+      release: () => {
+        unmount(mountPoint);
+        mounted.splice(mounted.indexOf(mountPoint), 1);
+      },
+    };
   }
   chmodSync(dir, 0o500);
   return { release: () => chmodSync(dir, 0o700) };

@@ -1,4 +1,3 @@
-import { afterAll } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 
 /**
@@ -32,15 +31,19 @@ function startOf(pid: number): number | null {
 const strays = new Map<number, number | null>();
 
 /**
- * Kill this process with SIGKILL when the test file ends, should the test leave it behind —
- * only if it is still the same process (its start time), never another that got its pid.
+ * Kill this process with SIGKILL at killStrays(), should the test leave it behind — only if it
+ * is still the same process (its start time), never another that got its pid.
  */
 export function killAtEnd(pid: number): number {
   strays.set(pid, startOf(pid));
   return pid;
 }
 
-afterAll(() => {
+/**
+ * Kill what killAtEnd() was given. Each test file that uses it calls this in its own afterAll:
+ * a helper's afterAll belongs to the first file that loads it.
+ */
+export function killStrays(): void {
   for (const [pid, start] of strays) {
     if (start === null || startOf(pid) !== start) continue;
     try {
@@ -49,4 +52,5 @@ afterAll(() => {
       // Gone meanwhile.
     }
   }
-});
+  strays.clear();
+}

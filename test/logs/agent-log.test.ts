@@ -1,10 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { logFiles } from "../../src/logs/log-files.ts";
-import { fillFilesystem, IS_ROOT, smallFilesystem } from "../helpers/faults.ts";
+import { fillFilesystem, IS_ROOT, smallFilesystem, unmountAll } from "../helpers/faults.ts";
 import { testLog } from "../helpers/logs.ts";
 import { tempDir } from "../helpers/tmp.ts";
+
+afterAll(unmountAll);
 
 const lineOf = (i: number) => `line ${String(i).padStart(5, "0")} ${"x".repeat(80)}`;
 

@@ -6,13 +6,14 @@ import {
 } from "../../../src/runtimes/run/process-tree.ts";
 import { type AgentJson, ask, spawnFake, waitForStatus } from "../../helpers/agents.ts";
 import { startDaemon, stopAllDaemons } from "../../helpers/daemon.ts";
-import { killAtEnd, processesOfAgent } from "../../helpers/processes.ts";
+import { killAtEnd, killStrays, processesOfAgent } from "../../helpers/processes.ts";
 import { processGone, waitFor } from "../../helpers/wait.ts";
 
 // Real processes on a loaded machine: Bun's 5 s default is too short.
 setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
+afterAll(killStrays);
 
 /** A grace period no test could wait out: a stop that waited for it would time the test out. */
 const FOREVER_MS = 3_600_000;

@@ -1,13 +1,14 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ask, getAgent, spawnFake } from "../../helpers/agents.ts";
 import { daemonDatabase, MAIN, startDaemon, stopAllDaemons } from "../../helpers/daemon.ts";
-import { killAtEnd, processesOfAgent } from "../../helpers/processes.ts";
+import { killAtEnd, killStrays, processesOfAgent } from "../../helpers/processes.ts";
 import { processGone, waitFor } from "../../helpers/wait.ts";
 
 // Real processes on a loaded machine: Bun's 5 s default is too short.
 setDefaultTimeout(60_000);
 
 afterAll(stopAllDaemons);
+afterAll(killStrays);
 
 /** From source without --no-orphans: a daemon killed with SIGKILL leaves its agents running. */
 const WITH_ORPHANS = [process.execPath, MAIN];
