@@ -8,7 +8,7 @@ import type { AgentPatch, AgentRecord, NewAgent } from "../store/agents.ts";
 import type { WorkspaceRequest } from "../workspace/agent-workspaces.ts";
 import { usdToMicro } from "./budget.ts";
 import { defaultProgram } from "./launch.ts";
-import type { RestartPolicy } from "./restart-policy.ts";
+import type { RestartPolicy } from "./status.ts";
 import { checkArgs, checkEnv, checkName, checkPrompt, checkWebhook } from "./validation.ts";
 
 export const DEFAULT_PROTOCOL = "omni";

@@ -1,12 +1,5 @@
 import { describeExit, type Exit } from "./lifecycle.ts";
-
-/**
- * What happens when an agent's process ends without being asked to: `no`, nothing (it is
- * completed or failed); `on-failure`, it is started again after a non-zero exit or a signal;
- * `always`, after any exit. Stops by agentd or an operator are never undone.
- */
-export const RESTART_POLICIES = ["no", "on-failure", "always"] as const;
-export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+import type { RestartPolicy } from "./status.ts";
 
 /** How far apart automatic restarts are, and how many in a row are tried before giving up. */
 export interface Backoff {

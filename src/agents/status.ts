@@ -43,6 +43,15 @@ export function isFinished(status: AgentStatus): boolean {
 export const PERMISSION_POLICIES = ["ask-denied", "allow-all", "read-only"] as const;
 export type PermissionPolicy = (typeof PERMISSION_POLICIES)[number];
 
+/**
+ * What happens when an agent's process ends without being asked to: `no`, nothing (it is
+ * completed or failed); `on-failure`, it is started again after a non-zero exit or a signal;
+ * `always`, after any exit. Stops by agentd or an operator are never undone (see
+ * restart-policy.ts).
+ */
+export const RESTART_POLICIES = ["no", "on-failure", "always"] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+
 export const TURN_STATUSES = ["queued", "running", "completed", "error", "cancelled"] as const;
 export type TurnStatus = (typeof TURN_STATUSES)[number];
 

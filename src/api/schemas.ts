@@ -1,10 +1,10 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { BUDGET_ACTIONS, BUDGET_STATES } from "../agents/budget.ts";
-import { RESTART_POLICIES } from "../agents/restart-policy.ts";
 import {
   AGENT_MODES,
   AGENT_STATUSES,
   PERMISSION_POLICIES,
+  RESTART_POLICIES,
   TURN_STATUSES,
 } from "../agents/status.ts";
 import { literals, Nullable } from "./helpers.ts";

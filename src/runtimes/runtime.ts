@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import type { AgentLifecycle } from "../agents/lifecycle.ts";
 import type { AgentRecorder } from "../agents/recorder.ts";
-import type { RestartPolicy } from "../agents/restart-policy.ts";
+import type { RestartPolicy } from "../agents/status.ts";
 import type { Config } from "../config.ts";
 import type { AgentLogs } from "../logs/agent-logs.ts";
 import type { ProtocolRegistry } from "../protocols/index.ts";

@@ -1,7 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { BudgetAction, BudgetState } from "../agents/budget.ts";
-import type { RestartPolicy } from "../agents/restart-policy.ts";
-import type { AgentMode, AgentStatus, PermissionPolicy } from "../agents/status.ts";
+import type { AgentMode, AgentStatus, PermissionPolicy, RestartPolicy } from "../agents/status.ts";
 import { ADD_USAGE_SET, type Params, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 import { type AgentWorkspace, WORKSPACE_OF_AGENT } from "./workspaces.ts";

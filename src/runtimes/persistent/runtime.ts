@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { launchSpec } from "../../agents/launch.ts";
-import type { RestartPolicy } from "../../agents/restart-policy.ts";
+import type { RestartPolicy } from "../../agents/status.ts";
 import { hasProcess } from "../../agents/status.ts";
 import { BadRequestError, ConflictError, errorMessage, NotFoundError } from "../../errors.ts";
 import { log } from "../../log.ts";

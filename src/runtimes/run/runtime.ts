@@ -1,5 +1,6 @@
 import { launchSpec } from "../../agents/launch.ts";
-import { decideRestart, type RestartPolicy } from "../../agents/restart-policy.ts";
+import { decideRestart } from "../../agents/restart-policy.ts";
+import type { RestartPolicy } from "../../agents/status.ts";
 import { hasProcess } from "../../agents/status.ts";
 import { shortRandom } from "../../agents/validation.ts";
 import { BadRequestError, ConflictError, errorMessage } from "../../errors.ts";
