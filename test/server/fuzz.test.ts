@@ -34,6 +34,10 @@ const hints: Hints = {
     worktree: fc.constant(undefined),
     // A wait is bounded: the agents here never answer on their own.
     timeout_ms: fc.nat({ max: 5 }),
+    // Values their own schemas allow: hostile ones are the hostile-input table's; left to
+    // chance here, they would make a creation with every field right too rare to reach.
+    restart: fc.constantFrom("no", "on-failure", "always"),
+    turn_timeout_s: fc.integer({ min: 1, max: 86_400 }),
   },
 };
 

@@ -391,6 +391,24 @@ describe("POST /agents", () => {
         /body\.permissions must be one of: "ask-denied", "allow-all", "read-only"; got "root"/,
     },
     {
+      what: "an unknown restart policy",
+      ...create({ restart: "sometimes" }),
+      status: 422,
+      message: /body\.restart must be one of: "no", "on-failure", "always"; got "sometimes"/,
+    },
+    {
+      what: "a restart policy a persistent agent's unit cannot keep",
+      ...create({ name: "p-always", mode: "persistent", restart: "always" }),
+      status: 400,
+      message: /restart "always" is for runs/,
+    },
+    {
+      what: "a turn time limit of 0",
+      ...create({ turn_timeout_s: 0 }),
+      status: 422,
+      message: /body\.turn_timeout_s must be/,
+    },
+    {
       what: "a negative budget",
       ...create({ budget_usd: -1 }),
       status: 422,
