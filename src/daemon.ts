@@ -160,11 +160,14 @@ export function wireAgents(
   const workspaces = new AgentWorkspaces({ db, root: config.workspaceRoot });
   workspaces.followUse(bus);
   const deadlines = new Deadlines();
-  const turnLimits = new TurnLimits({
+  const turnLimits: TurnLimits = new TurnLimits({
     db,
     deadlines,
     fail: (agentId, turnId, error) =>
       recorder.apply(agentId, [{ type: "turn.failed", turn_id: turnId, error }]),
+    openTurns: (agentId): string[] => turns.openIds(agentId),
+    interrupt: (agentId, turnIds) =>
+      void service.interrupt(agentId, turnIds, "the agent went silent during its turn"),
     recycle: (agentId, reason) => void service.recycle(agentId, reason),
   });
   const turns = new AgentTurns({ db, transactions, bus, waiters, observer: turnLimits });
@@ -181,6 +184,7 @@ export function wireAgents(
     prices,
     budgets,
     onApplied: (seconds) => metrics.batchApplied(seconds),
+    heard: (agentId) => turnLimits.heard(agentId),
   });
   const logs = new AgentLogs({
     root: config.logRoot,

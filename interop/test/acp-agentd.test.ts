@@ -336,6 +336,16 @@ describe.each(CLIS)("agentd drives $name over ACP", (cli) => {
 });
 
 describe("agentd's acp protocol", () => {
+  test("a background process an opencode tool started (outside the agent's process group) goes with the agent", async () => {
+    const { agent, setup } = await spawn(daemon, CLIS[0] as AcpCli, { permissions: "allow-all" });
+    await ask(daemon, agent.id, "RUN: sleep 300 > /dev/null 2>&1 &");
+    await waitFor("the background sleep to run", () =>
+      processesWithHome(setup.home).some((process) => process.includes("sleep 300")),
+    );
+    await post(daemon, `/agents/${agent.id}/stop`);
+    expect(processesWithHome(setup.home)).toEqual([]);
+  });
+
   test("has no default program: a request without a command is refused, saying what to give", async () => {
     const res = await daemon.api<{ error: { message: string } }>("/agents", {
       method: "POST",

@@ -24,6 +24,10 @@ export class Deadlines {
     this.timers.delete(key);
   }
 
+  isArmed(key: string): boolean {
+    return this.timers.has(key);
+  }
+
   get armed(): number {
     return this.timers.size;
   }

@@ -73,6 +73,7 @@ export function newAgentFrom(
     budget_action: input.budget_action ?? "finish",
     restart: context.restartPolicy(input.restart),
     turn_timeout_s: input.turn_timeout_s ?? null,
+    turn_idle_timeout_s: input.turn_idle_timeout_s ?? null,
   };
   return { agent, workspace: { cwd, worktree: input.worktree } };
 }
@@ -113,6 +114,9 @@ export function checkPatch(
   if (input.budget_action !== undefined) changes.budget_action = input.budget_action;
   if (input.restart !== undefined) changes.restart = restartPolicy(input.restart);
   if (input.turn_timeout_s !== undefined) changes.turn_timeout_s = input.turn_timeout_s;
+  if (input.turn_idle_timeout_s !== undefined) {
+    changes.turn_idle_timeout_s = input.turn_idle_timeout_s;
+  }
   return changes;
 }
 

@@ -27,6 +27,8 @@ export interface RecorderDeps {
   budgets: BudgetGuard;
   /** Told how long each batch took to apply, from its arrival to its commit (metrics). */
   onApplied?: (seconds: number) => void;
+  /** Told that the agent's own output arrived (its idle watchdog starts counting again). */
+  heard?: (agentId: string) => void;
 }
 
 /**
@@ -47,6 +49,12 @@ export class AgentRecorder {
    * written is not retried here: the agent's reader must keep reading, or the agent would
    * block on a full pipe (a persistent agent's events are read again from its file).
    */
+  /** A batch of the agent's own output (not agentd's events about it): applied, and heard. */
+  applyOutput(agentId: string, events: AgentEvent[], alongside?: () => void): boolean {
+    this.deps.heard?.(agentId);
+    return this.apply(agentId, events, alongside);
+  }
+
   apply(agentId: string, events: AgentEvent[], alongside?: () => void): boolean {
     if (events.length === 0 && alongside === undefined) return true;
     const began = performance.now();

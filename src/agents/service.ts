@@ -279,22 +279,29 @@ export class AgentService {
    * open turns are cancelled where the protocol can; otherwise they finish.
    */
   async budgetExhausted(id: string): Promise<void> {
+    if (getAgent(this.deps.db, id)?.budget_action !== "cancel") return;
+    await this.interrupt(id, this.deps.turns.openIds(id), "budget exhausted");
+  }
+
+  /**
+   * Ask the agent to abandon these turns with its protocol's own interrupt. Where the protocol
+   * cannot, an event says so and the turns go on. `why` names the reason, for that event.
+   */
+  async interrupt(id: string, turnIds: string[], why: string): Promise<void> {
     const agent = getAgent(this.deps.db, id);
-    if (agent?.budget_action !== "cancel" || !takesPrompts(agent.status)) return;
-    const open = this.deps.turns.openIds(id);
-    if (open.length === 0) return;
+    if (!agent || !takesPrompts(agent.status) || turnIds.length === 0) return;
     if (!this.driver(agent.protocol).capabilities.cancel) {
       this.deps.bus.record(id, "log", {
         level: "warn",
-        message: `budget exhausted: ${agent.protocol} cannot cancel a turn, so the running turn finishes`,
+        message: `${why}: ${agent.protocol} cannot cancel a turn, so the running turn finishes`,
       });
       return;
     }
-    for (const turnId of open) {
+    for (const turnId of turnIds) {
       await this.runtimeOf(agent)
         .cancel(agent, turnId)
         .catch((error) => {
-          log.warn(`${id}: cancelling turn ${turnId} over budget failed: ${errorMessage(error)}`);
+          log.warn(`${id}: cancelling turn ${turnId} (${why}) failed: ${errorMessage(error)}`);
         });
     }
   }

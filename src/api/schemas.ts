@@ -72,6 +72,7 @@ export const AgentSchema = Type.Object({
   /** What happens when its process ends on its own: no, on-failure, always. */
   restart: RestartPolicySchema,
   turn_timeout_s: Nullable(Type.Integer()),
+  turn_idle_timeout_s: Nullable(Type.Integer()),
   created_at: Type.String(),
   started_at: Nullable(Type.String()),
   completed_at: Nullable(Type.String()),
@@ -131,6 +132,8 @@ export const CreateAgentBody = Type.Object(
     restart: Type.Optional(RestartPolicySchema),
     /** A turn still running after this many seconds is failed. */
     turn_timeout_s: Type.Optional(TurnTimeout),
+    /** Fail a turn when its agent says nothing for this many seconds (no watchdog when absent). */
+    turn_idle_timeout_s: Type.Optional(TurnTimeout),
     /** False creates the agent without starting it (pending). */
     start: Type.Optional(Type.Boolean()),
   },
@@ -153,6 +156,7 @@ export const PatchAgentBody = Type.Object(
     budget_action: Type.Optional(BudgetActionSchema),
     restart: Type.Optional(RestartPolicySchema),
     turn_timeout_s: Type.Optional(Nullable(TurnTimeout)),
+    turn_idle_timeout_s: Type.Optional(Nullable(TurnTimeout)),
   },
   { additionalProperties: false },
 );

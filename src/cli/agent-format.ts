@@ -38,6 +38,12 @@ export function agentFields(agent: AgentView): string {
     ["exit code", orDash(agent.exit_code)],
     ["restart", `${agent.restart} (${agent.restarts} automatic restart(s) since started)`],
     ["timeout", agent.turn_timeout_s === null ? "-" : `${agent.turn_timeout_s} s a turn`],
+    [
+      "idle limit",
+      agent.turn_idle_timeout_s === null
+        ? "-"
+        : `${agent.turn_idle_timeout_s} s without output in a turn`,
+    ],
     ["error", orDash(agent.error)],
     ["turns", turnBreakdown(agent)],
     ["tokens", `${agent.input_tokens} in, ${agent.output_tokens} out`],

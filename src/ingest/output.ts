@@ -4,6 +4,9 @@ import type { AgentLog } from "../logs/agent-log.ts";
 import type { AgentEvent } from "../protocols/session.ts";
 import { LineSplitter } from "./lines.ts";
 
+/** How stderr lines are marked in the agent log and in their `log` events. */
+export const STDERR_PREFIX = "[stderr] ";
+
 /** A stdout line longer than this is cut in the log and not parsed. */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
@@ -55,13 +58,13 @@ export class AgentOutput {
     });
     this.stderrLines = new LineSplitter(MAX_LINE_BYTES, {
       line: (bytes) => {
-        this.agentLog.write("[stderr] ", bytes);
-        const message = `[stderr] ${this.decoder.decode(bytes)}`;
+        this.agentLog.write(STDERR_PREFIX, bytes);
+        const message = `${STDERR_PREFIX}${this.decoder.decode(bytes)}`;
         this.events.push({ type: "log", level: "info", message });
       },
       oversize: (head, total) => {
-        this.agentLog.write("[stderr] ", head);
-        this.agentLog.write("[stderr] ", `[agentd: line of ${total} bytes cut]`);
+        this.agentLog.write(STDERR_PREFIX, head);
+        this.agentLog.write(STDERR_PREFIX, `[agentd: line of ${total} bytes cut]`);
       },
     });
   }

@@ -67,6 +67,7 @@ export function agentFromOriginal(row: OriginalAgent, importedAt: string): Resto
     prompt: row.prompt || null,
     restart: "no",
     turn_timeout_s: null,
+    turn_idle_timeout_s: null,
     title: row.title || null,
     summary: row.summary || null,
     error: row.error || null,

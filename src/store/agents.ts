@@ -46,6 +46,8 @@ export interface AgentRecord {
   restart: RestartPolicy;
   /** A turn still open after this many seconds is failed; null: no limit. */
   turn_timeout_s: number | null;
+  /** A turn with no output from the agent for this long is failed (null: no watchdog). */
+  turn_idle_timeout_s: number | null;
   events_offset: number;
   created_at: string;
   started_at: string | null;
@@ -73,6 +75,7 @@ export type NewAgent = Pick<
   | "permissions"
   | "restart"
   | "turn_timeout_s"
+  | "turn_idle_timeout_s"
 > &
   /** No budget and `finish` unless given. */
   Partial<Pick<AgentRecord, "budget_micro_usd" | "budget_action">>;

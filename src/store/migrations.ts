@@ -202,4 +202,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE agents ADD COLUMN turn_timeout_s INTEGER;
   UPDATE agents SET restart = 'on-failure' WHERE mode = 'persistent';
   `,
+  // Issue 9: a watchdog for agent CLIs that hang after their last event: a turn with no output
+  // from its agent for this long is failed.
+  `
+  ALTER TABLE agents ADD COLUMN turn_idle_timeout_s INTEGER;
+  `,
 ];

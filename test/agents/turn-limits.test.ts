@@ -117,3 +117,77 @@ describe("turn_timeout_s", () => {
     expect((await waitForStatus(daemon, agent.id, "idle")).pid).toBe(agent.pid);
   });
 });
+
+describe("turn_idle_timeout_s (the watchdog for agents that hang)", () => {
+  async function watchedAgent(world: ReturnType<typeof inProcessAgentd>) {
+    return world.service.create({
+      protocol: "scripted",
+      command: [process.execPath],
+      cwd: world.home,
+      turn_idle_timeout_s: 1,
+    });
+  }
+
+  test("a turn whose agent says nothing for the limit is failed, and the agent asked to cancel it", async () => {
+    const world = inProcessAgentd();
+    const agent = await watchedAgent(world);
+    expect(agent.turn_idle_timeout_s).toBe(1);
+    await world.service.send(agent.id, { message: "hang", turn_id: "t1" });
+    const turn = await world.service.awaitTurn(agent.id, "t1", 10_000);
+    expect(turn).toMatchObject({
+      status: "error",
+      error:
+        "the agent produced no output for 1 s during the turn (turn_idle_timeout_s); it may be hung",
+    });
+    // The scripted protocol can cancel: the interrupt went to the agent.
+    await waitFor("the interrupt", () =>
+      world.agent.written(agent.id).includes(`${JSON.stringify({ cancel: "t1" })}\n`),
+    );
+    expect(world.service.get(agent.id).status).toBe("idle");
+  });
+
+  test("output keeps the watchdog away however long the turn takes", async () => {
+    const world = inProcessAgentd();
+    const agent = await watchedAgent(world);
+    await world.service.send(agent.id, { message: "long but talkative", turn_id: "t1" });
+    const began = Date.now();
+    // Far more often than the limit, for twice the limit: the turn stays open all along.
+    while (Date.now() - began < 2_000) {
+      world.agent.say(agent.id, { type: "tool", phase: "call", name: "bash" });
+      expect(world.service.turn(agent.id, "t1").status).toBe("queued");
+      await Bun.sleep(100);
+    }
+    world.agent.say(agent.id, { type: "turn.completed", turn_id: "t1", response: "done" });
+    expect(world.service.turn(agent.id, "t1").status).toBe("completed");
+  });
+
+  test("silence is watched only while a turn is open, and only with the setting", async () => {
+    const world = inProcessAgentd();
+    const watched = await watchedAgent(world);
+    expect(world.turnLimits.watchingSilence(watched.id)).toBe(false);
+    await world.service.send(watched.id, { message: "quick", turn_id: "t1" });
+    expect(world.turnLimits.watchingSilence(watched.id)).toBe(true);
+    world.agent.say(watched.id, { type: "turn.completed", turn_id: "t1", response: "ok" });
+    expect(world.turnLimits.watchingSilence(watched.id)).toBe(false);
+    const unwatched = await world.service.create({
+      protocol: "scripted",
+      command: [process.execPath],
+      cwd: world.home,
+    });
+    await world.service.send(unwatched.id, { message: "hang", turn_id: "t1" });
+    expect(world.turnLimits.watchingSilence(unwatched.id)).toBe(false);
+  });
+
+  test("a real agent that hangs mid-turn is caught; PATCH sets and clears the limit", async () => {
+    const daemon = await startDaemon();
+    const agent = await spawnFake(daemon, { turn_idle_timeout_s: 1 });
+    const answer = await ask(daemon, agent.id, "SLOW:30000 then hang");
+    expect(answer).toMatchObject({ status: "error" });
+    expect(answer.error).toContain("no output for 1 s");
+    const cleared = await daemon.api<{ agent: { turn_idle_timeout_s: number | null } }>(
+      `/agents/${agent.id}`,
+      { method: "PATCH", body: JSON.stringify({ turn_idle_timeout_s: null }) },
+    );
+    expect(cleared.body.agent.turn_idle_timeout_s).toBeNull();
+  });
+});

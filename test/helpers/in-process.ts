@@ -83,6 +83,7 @@ export function inProcessAgentd(options: InProcessOptions = {}) {
     metrics: agents.metrics,
     health: agents.health,
     deadlines: agents.deadlines,
+    turnLimits: agents.turnLimits,
     app,
     /** The test's hand in the agents' place (only with the default runtimes). */
     get agent(): MemoryRuntime {

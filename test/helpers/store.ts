@@ -20,4 +20,5 @@ export const sampleAgent = (id: string): NewAgent => ({
   prompt: "hello",
   restart: "no",
   turn_timeout_s: null,
+  turn_idle_timeout_s: null,
 });

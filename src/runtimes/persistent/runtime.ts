@@ -253,9 +253,19 @@ export class PersistentRuntime implements AgentRuntime {
    * env file at once, so a process systemd starts on its own — after a crash, at boot —
    * resumes the conversation too, for CLIs that are told it on their command line. Returns
    * whether the batch was stored (one that was not is read again from the events file).
+   * `fromAgent`: the batch is the agent's own output (its idle watchdog hears it).
    */
-  private record(id: string, events: AgentEvent[], alongside?: () => void): boolean {
-    if (!this.deps.recorder.apply(id, events, alongside)) return false;
+  private record(
+    id: string,
+    events: AgentEvent[],
+    alongside?: () => void,
+    fromAgent = false,
+  ): boolean {
+    const { recorder } = this.deps;
+    const stored = fromAgent
+      ? recorder.applyOutput(id, events, alongside)
+      : recorder.apply(id, events, alongside);
+    if (!stored) return false;
     if (events.some((event) => event.type === "session")) this.keepSession(id);
     return true;
   }
@@ -302,7 +312,7 @@ export class PersistentRuntime implements AgentRuntime {
         (line) => this.sessionOf(agent).receive(line),
         // One transaction for the effects and the offset: after a crash, nothing counts twice.
         (events, offset) =>
-          this.record(agent.id, events, () => setAgentEventsOffset(db, agent.id, offset)),
+          this.record(agent.id, events, () => setAgentEventsOffset(db, agent.id, offset), true),
       ),
     };
     this.watched.set(agent.id, watched);

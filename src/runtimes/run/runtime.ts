@@ -1,12 +1,13 @@
 import { launchSpec } from "../../agents/launch.ts";
+import { describeExit } from "../../agents/lifecycle.ts";
 import { decideRestart } from "../../agents/restart-policy.ts";
 import type { RestartPolicy } from "../../agents/status.ts";
 import { hasProcess } from "../../agents/status.ts";
 import { shortRandom } from "../../agents/validation.ts";
 import { BadRequestError, ConflictError, errorMessage } from "../../errors.ts";
-import { AgentOutput } from "../../ingest/output.ts";
+import { AgentOutput, STDERR_PREFIX } from "../../ingest/output.ts";
 import { log } from "../../log.ts";
-import type { Prompt } from "../../protocols/session.ts";
+import type { AgentEvent, Prompt } from "../../protocols/session.ts";
 import { type AgentRecord, getAgent, listAgents } from "../../store/agents.ts";
 import { setChildSubreaper } from "../libc.ts";
 import { LiveSession } from "../live-session.ts";
@@ -20,7 +21,12 @@ interface RunningAgent {
   process: AgentProcess;
   session: LiveSession;
   startedAt: number;
+  /** Its last stderr lines: why it failed, when it fails before it got ready. */
+  lastWords: string[];
 }
+
+/** How many stderr lines a start that failed quotes. */
+const LAST_WORDS = 3;
 
 /** An automatic restart waiting out its backoff. */
 interface PendingRestart {
@@ -151,8 +157,13 @@ export class RunRuntime implements AgentRuntime {
       lifecycle.failedToStart(agent.id, message);
       throw new BadRequestError(`agent ${agent.id} ${message}`);
     }
+    // A program that exits during its handshake has failed to start: no need to wait it out.
+    const exitedFirst = running.process.exited.then((exit) => {
+      const words = running.lastWords.length > 0 ? `: ${running.lastWords.join(" / ")}` : "";
+      throw new Error(`it ${describeExit(exit)} before it was ready${words}`);
+    });
     try {
-      await running.session.ready;
+      await Promise.race([running.session.ready, exitedFirst]);
     } catch (error) {
       const message = `did not get ready: ${errorMessage(error)}`;
       this.deps.recorder.apply(agent.id, [{ type: "log", level: "error", message }]);
@@ -173,11 +184,15 @@ export class RunRuntime implements AgentRuntime {
     // The session needs the process to write to, and the process's output needs the session:
     // output read before the session exists cannot happen (nothing awaits in between).
     let session: LiveSession | null = null;
+    const lastWords: string[] = [];
     const output = new AgentOutput(
       agent.id,
       agentLog,
       (line) => session?.receive(line) ?? [],
-      (batch) => recorder.apply(agent.id, batch.events),
+      (batch) => {
+        keepLastWords(lastWords, batch.events);
+        recorder.applyOutput(agent.id, batch.events);
+      },
     );
     let process: AgentProcess;
     try {
@@ -195,7 +210,7 @@ export class RunRuntime implements AgentRuntime {
       throw error;
     }
     session = new LiveSession(agent, driver, (bytes) => process.write(bytes), recorder, true);
-    const running = { process, session, startedAt: Date.now() };
+    const running = { process, session, startedAt: Date.now(), lastWords };
     this.running.set(agent.id, running);
     void process.exited.then((exit) => {
       agentLog.close();
@@ -269,4 +284,13 @@ function lostReason(killed: number): string {
   return killed === 0
     ? `${what}; its process was gone`
     : `${what}; the ${killed} process(es) it left running were killed`;
+}
+
+function keepLastWords(lastWords: string[], events: AgentEvent[]): void {
+  for (const event of events) {
+    if (event.type === "log" && event.message.startsWith(STDERR_PREFIX)) {
+      lastWords.push(event.message.slice(STDERR_PREFIX.length));
+      if (lastWords.length > LAST_WORDS) lastWords.shift();
+    }
+  }
 }

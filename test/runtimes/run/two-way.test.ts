@@ -82,4 +82,13 @@ describe("a two-way protocol through the session seam", () => {
     await expect(spawn(w, { HANDSHAKE_REFUSE: "1" })).rejects.toThrow(/no licence to answer/);
     expect(w.service.list({})).toEqual([]);
   });
+
+  test("a program that exits during its handshake fails the creation at once, quoting its stderr", async () => {
+    const w = world();
+    // The exit itself ends the wait (not the handshake's time limit, whose error reads otherwise).
+    await expect(spawn(w, { HANDSHAKE_EXIT: "1" })).rejects.toThrow(
+      /exited with code 1 before it was ready: fatal: no API key configured/,
+    );
+    expect(w.service.list({})).toEqual([]);
+  });
 });
