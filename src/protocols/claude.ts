@@ -1,6 +1,7 @@
 import type { PermissionPolicy } from "../agents/status.ts";
 import { BadRequestError, errorMessage } from "../errors.ts";
 import { log } from "../log.ts";
+import { HeldPrompts } from "./held-prompts.ts";
 import type {
   AgentEvent,
   Prompt,
@@ -138,7 +139,7 @@ interface RunningTurn {
  * after the previous one's `result`: every turn gets its own answer, usage and cost.
  */
 class ClaudeSession implements ProtocolSession {
-  private readonly waiting: Prompt[] = [];
+  private readonly held: HeldPrompts;
   private running: RunningTurn | null = null;
   private sessionId: string | null;
   private model: string | undefined;
@@ -159,6 +160,7 @@ class ClaudeSession implements ProtocolSession {
     private readonly host: SessionHost,
     private readonly agent: SessionAgent,
   ) {
+    this.held = new HeldPrompts(host, "Claude Code");
     this.sessionId = agent.sessionId;
     this.model = agent.model === "auto" ? undefined : agent.model;
   }
@@ -171,7 +173,7 @@ class ClaudeSession implements ProtocolSession {
 
   async prompt(prompt: Prompt): Promise<void> {
     if (this.running) {
-      this.waiting.push(prompt);
+      this.held.hold(prompt);
       return;
     }
     await this.write(prompt);
@@ -203,12 +205,7 @@ class ClaudeSession implements ProtocolSession {
   }
 
   async cancel(turnId: string): Promise<void> {
-    const held = this.waiting.findIndex((prompt) => prompt.turn_id === turnId);
-    if (held !== -1) {
-      this.waiting.splice(held, 1);
-      this.host.emit([cancelled(turnId, "cancelled before Claude Code was given the prompt")]);
-      return;
-    }
+    if (this.held.withdraw(turnId)) return;
     if (!this.mayBeRunning(turnId)) {
       // Open in agentd, yet never written to this process (held by an earlier daemon).
       this.host.emit([cancelled(turnId, "cancelled; Claude Code never got the prompt")]);
@@ -241,18 +238,7 @@ class ClaudeSession implements ProtocolSession {
 
   /** After a turn's result: the next held prompt goes out. */
   private writeNext(): void {
-    const next = this.waiting.shift();
-    if (!next) return;
-    this.write(next).catch((error) => {
-      this.host.emit([
-        {
-          type: "turn.failed",
-          turn_id: next.turn_id,
-          error: `prompt not delivered: ${errorMessage(error)}`,
-        },
-      ]);
-      this.writeNext();
-    });
+    this.held.sendNext((prompt) => this.write(prompt));
   }
 
   /** Claude Code works on a turn: the running turn has started (said once). */

@@ -3,6 +3,7 @@ import { BadRequestError, errorMessage } from "../errors.ts";
 import { log } from "../log.ts";
 import goodbye from "../templates/pi-goodbye.ts" with { type: "text" };
 import permissionGate from "../templates/pi-permission-gate.ts" with { type: "text" };
+import { HeldPrompts } from "./held-prompts.ts";
 import type {
   AgentEvent,
   DriverFiles,
@@ -174,7 +175,7 @@ function newRun(turnId: string | undefined, requestId: string | null, reported: 
  * answers a command sent after the `agent_end`, or when its retrying is over.
  */
 class PiSession implements ProtocolSession {
-  private readonly waiting: Prompt[] = [];
+  private readonly held: HeldPrompts;
   private running: Run | null = null;
   private readonly handlers = new Map<string, ResponseHandler>();
   private nextCommand = 1;
@@ -187,7 +188,9 @@ class PiSession implements ProtocolSession {
   constructor(
     private readonly host: SessionHost,
     private readonly agent: SessionAgent,
-  ) {}
+  ) {
+    this.held = new HeldPrompts(host, "pi");
+  }
 
   /** pi answers `get_state` once it has started: its session file is the one to resume. */
   async open(): Promise<void> {
@@ -204,18 +207,18 @@ class PiSession implements ProtocolSession {
 
   async prompt(prompt: Prompt): Promise<void> {
     if (this.running || this.askingBusy) {
-      this.waiting.push(prompt);
+      this.held.hold(prompt);
       return;
     }
     if (!this.fromStart) {
       // It may be working on a prompt an earlier daemon gave it: pi would refuse another.
-      this.waiting.push(prompt);
+      this.held.hold(prompt);
       this.askingBusy = true;
       try {
         await this.command({ type: "get_state" }, (state) => this.busyAnswered(state));
       } catch (error) {
         this.askingBusy = false;
-        this.waiting.splice(this.waiting.indexOf(prompt), 1);
+        this.held.drop(prompt);
         throw error;
       }
       return;
@@ -278,12 +281,7 @@ class PiSession implements ProtocolSession {
   }
 
   async cancel(turnId: string): Promise<void> {
-    const held = this.waiting.findIndex((prompt) => prompt.turn_id === turnId);
-    if (held !== -1) {
-      this.waiting.splice(held, 1);
-      this.host.emit([cancelled(turnId, "cancelled before pi was given the prompt")]);
-      return;
-    }
+    if (this.held.withdraw(turnId)) return;
     const run = this.running;
     if (run?.reported && (run.turnId === turnId || run.turnId === undefined)) {
       await this.abort(run);
@@ -318,18 +316,7 @@ class PiSession implements ProtocolSession {
 
   /** After a run's end: the next waiting prompt goes out. */
   private writeNext(): void {
-    const next = this.waiting.shift();
-    if (!next) return;
-    this.write(next).catch((error) => {
-      this.host.emit([
-        {
-          type: "turn.failed",
-          turn_id: next.turn_id,
-          error: `prompt not delivered to pi: ${errorMessage(error)}`,
-        },
-      ]);
-      this.writeNext();
-    });
+    this.held.sendNext((prompt) => this.write(prompt));
   }
 
   private async abort(run: Run): Promise<void> {

@@ -584,7 +584,7 @@ describe("acp sessions: turns", () => {
     expect(h.events.at(-1)).toEqual({
       type: "turn.cancelled",
       turn_id: "t2",
-      reason: "cancelled before it reached the agent",
+      reason: "cancelled before the agent was given the prompt",
     });
     expect(h.written).toHaveLength(3);
   });

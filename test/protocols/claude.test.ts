@@ -193,7 +193,11 @@ describe("claude session: turns", () => {
     feed(session, turnLines("two-turns", 0));
     await Bun.sleep(0);
     expect(host.emitted).toEqual([
-      { type: "turn.failed", turn_id: "t2", error: "prompt not delivered: the pipe is closed" },
+      {
+        type: "turn.failed",
+        turn_id: "t2",
+        error: "prompt not delivered to Claude Code: the pipe is closed",
+      },
     ]);
     host.failWrites = false;
     await session.prompt(prompt("t3", "second prompt"));

@@ -360,7 +360,11 @@ describe("a codex session: cancel (codex-interrupt)", () => {
     await replay.session.prompt(prompt("t2", "queued"));
     await replay.session.cancel("t2");
     expect(replay.host.emitted).toEqual([
-      { type: "turn.cancelled", turn_id: "t2", reason: "cancelled before codex started it" },
+      {
+        type: "turn.cancelled",
+        turn_id: "t2",
+        reason: "cancelled before codex was given the prompt",
+      },
     ]);
     expect(replay.host.requests("turn/interrupt")).toEqual([]);
     expect(replay.host.requests("turn/start")).toHaveLength(1);

@@ -2,6 +2,16 @@ import { DEFAULT_MODEL } from "../../agents/new-agent.ts";
 import type { PermissionPolicy } from "../../agents/status.ts";
 import { errorMessage } from "../../errors.ts";
 import { VERSION } from "../../version.ts";
+import { HeldPrompts } from "../held-prompts.ts";
+import {
+  type Json,
+  METHOD_NOT_FOUND,
+  parseMessage,
+  type Reply,
+  RpcCallError,
+  type RpcMessage,
+  RpcPeer,
+} from "../json-rpc.ts";
 import type {
   AgentEvent,
   Prompt,
@@ -11,15 +21,6 @@ import type {
   SessionHost,
 } from "../session.ts";
 import { answerPermission } from "./permissions.ts";
-import {
-  type Json,
-  METHOD_NOT_FOUND,
-  parseMessage,
-  type Reply,
-  RpcCallError,
-  type RpcMessage,
-  RpcPeer,
-} from "./rpc.ts";
 import { applySettings, currentModel, settingsOf } from "./session-config.ts";
 import { ActiveTurn, toolKind } from "./turn.ts";
 import { resultModel, SessionCost, turnTokens, usageEvent } from "./usage.ts";
@@ -78,20 +79,21 @@ class AcpSession implements ProtocolSession {
   private model: string | undefined;
   private cost: SessionCost;
   private turn: ActiveTurn | null = null;
-  private readonly queue: Prompt[] = [];
+  private readonly held: HeldPrompts;
   private lastLineAt = 0;
 
   constructor(
     private readonly host: SessionHost,
     private readonly agent: SessionAgent,
   ) {
-    this.rpc = new RpcPeer((bytes) => host.write(bytes));
+    this.rpc = new RpcPeer((bytes) => host.write(bytes), `acp ${agent.id}`);
+    this.held = new HeldPrompts(host, "the agent");
     this.sessionId = agent.sessionId;
     this.cost = new SessionCost("unknown");
   }
 
   async open(): Promise<void> {
-    const init = await this.rpc.request("initialize", {
+    const init = await this.rpc.ask("initialize", {
       protocolVersion: ACP_PROTOCOL_VERSION,
       // agentd offers no file system or terminal: agents use their own.
       clientCapabilities: { fs: { readTextFile: false, writeTextFile: false }, terminal: false },
@@ -106,7 +108,7 @@ class AcpSession implements ProtocolSession {
     this.canClose = isObject(capabilities.sessionCapabilities?.close);
     const { sessionId, setup } = await this.startSession(capabilities, authMethodsOf(init));
     this.model = await applySettings(
-      (method, params) => this.rpc.request(method, params),
+      (method, params) => this.rpc.ask(method, params),
       sessionId,
       settingsOf(setup),
       {
@@ -117,9 +119,11 @@ class AcpSession implements ProtocolSession {
   }
 
   async prompt(prompt: Prompt): Promise<void> {
-    this.queue.push(prompt);
-    if (this.turn !== null) return;
-    const { events, written } = this.startNext();
+    if (this.turn !== null) {
+      this.held.hold(prompt);
+      return;
+    }
+    const { events, written } = this.start(prompt);
     this.host.emit(events);
     await written;
   }
@@ -146,18 +150,13 @@ class AcpSession implements ProtocolSession {
       await this.rpc.notify("session/cancel", { sessionId: this.sessionId });
       return;
     }
-    const queued = this.queue.findIndex((prompt) => prompt.turn_id === turnId);
-    if (queued === -1) return;
-    this.queue.splice(queued, 1);
-    this.host.emit([
-      { type: "turn.cancelled", turn_id: turnId, reason: "cancelled before it reached the agent" },
-    ]);
+    this.held.withdraw(turnId);
   }
 
   /** `session/close` where the agent offers it; closing stdin (the runtime's) ends the rest. */
   async close(): Promise<void> {
     if (!this.canClose || this.sessionId === null) return;
-    await this.rpc.request("session/close", { sessionId: this.sessionId });
+    await this.rpc.ask("session/close", { sessionId: this.sessionId });
   }
 
   /** The stored session resumed or loaded when the agent can, else a new one. */
@@ -169,7 +168,7 @@ class AcpSession implements ProtocolSession {
     const resumed = stored === null ? null : await this.continueSession(stored, capabilities);
     if (resumed !== null) return resumed;
     const setup = await this.rpc
-      .request("session/new", { cwd: this.agent.cwd, mcpServers: [] })
+      .ask("session/new", { cwd: this.agent.cwd, mcpServers: [] })
       .catch((error) => Promise.reject(explainAuth(error, authMethods)));
     if (typeof setup?.sessionId !== "string") {
       throw new Error(`session/new answered without a sessionId: ${JSON.stringify(setup)}`);
@@ -200,7 +199,7 @@ class AcpSession implements ProtocolSession {
       return null;
     }
     try {
-      const setup = await this.rpc.request(method, {
+      const setup = await this.rpc.ask(method, {
         sessionId,
         cwd: this.agent.cwd,
         mcpServers: [],
@@ -285,14 +284,15 @@ class AcpSession implements ProtocolSession {
     }
   }
 
-  /** Sends the next queued prompt, if any; its reply ends its turn. */
-  private startNext(): { events: AgentEvent[]; written: Promise<void>; turnId?: string } {
-    const prompt = this.queue.shift();
-    if (prompt === undefined) return { events: [], written: Promise.resolve() };
+  /**
+   * Sends a prompt; its reply ends its turn. The turn's start is returned rather than emitted,
+   * so that after a turn's end it lands in the same batch, after that end.
+   */
+  private start(prompt: Prompt): { events: AgentEvent[]; written: Promise<void> } {
     const turn = new ActiveTurn(prompt);
     this.turn = turn;
     this.cost.turnStarted();
-    const { written } = this.rpc.call(
+    const written = this.rpc.request(
       "session/prompt",
       { sessionId: this.sessionId, prompt: [{ type: "text", text: prompt.input }] },
       (reply) => this.ended(turn, reply),
@@ -300,24 +300,22 @@ class AcpSession implements ProtocolSession {
     written.catch(() => {
       if (this.turn === turn) this.turn = null;
     });
-    return {
-      events: [{ type: "turn.started", turn_id: prompt.turn_id }],
-      written,
-      turnId: prompt.turn_id,
-    };
+    return { events: [{ type: "turn.started", turn_id: prompt.turn_id }], written };
   }
 
   /** The reply to a turn's `session/prompt`: the turn's end, then the next prompt's start. */
   private ended(turn: ActiveTurn, reply: Reply): AgentEvent[] {
     if (this.turn === turn) this.turn = null;
     const events = [...this.usageOf(reply), this.outcome(turn, reply)];
-    const next = this.startNext();
+    const prompt = this.held.next();
+    if (prompt === undefined) return events;
+    const next = this.start(prompt);
     next.written.catch((error) =>
       this.host.emit([
         {
           type: "turn.failed",
-          turn_id: next.turnId,
-          error: `prompt not delivered: ${errorMessage(error)}`,
+          turn_id: prompt.turn_id,
+          error: `prompt not delivered to the agent: ${errorMessage(error)}`,
         },
       ]),
     );

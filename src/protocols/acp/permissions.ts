@@ -1,6 +1,6 @@
 import type { PermissionPolicy } from "../../agents/status.ts";
+import type { Json } from "../json-rpc.ts";
 import type { AgentEvent } from "../session.ts";
-import type { Json } from "./rpc.ts";
 
 /**
  * `session/request_permission` answered by the agent's policy, with nobody to ask:

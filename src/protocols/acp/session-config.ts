@@ -1,4 +1,4 @@
-import { type Json, RpcCallError } from "./rpc.ts";
+import { type Json, RpcCallError } from "../json-rpc.ts";
 
 /**
  * The agent's model and thinking level, chosen through what ACP offers: a session config

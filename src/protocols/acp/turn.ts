@@ -1,5 +1,5 @@
+import type { Json } from "../json-rpc.ts";
 import type { AgentEvent, Prompt } from "../session.ts";
-import type { Json } from "./rpc.ts";
 
 /**
  * One prompt under way: the answer as it streams in `agent_message_chunk` updates, and the

@@ -1,5 +1,5 @@
+import type { Json } from "../json-rpc.ts";
 import type { AgentEvent } from "../session.ts";
-import type { Json } from "./rpc.ts";
 
 /**
  * A turn's tokens and cost from what an ACP agent reports. Tokens come with the

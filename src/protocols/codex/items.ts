@@ -4,8 +4,8 @@
  * completes. Messages, reasoning and plans are not tools.
  */
 
+import type { Json } from "../json-rpc.ts";
 import type { AgentEvent } from "../session.ts";
-import type { Json } from "./rpc.ts";
 
 const TOOL_ITEMS = new Set([
   "commandExecution",

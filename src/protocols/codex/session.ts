@@ -1,16 +1,17 @@
 import { ConflictError, errorMessage } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { VERSION } from "../../version.ts";
-import type { AgentEvent, Prompt, ProtocolSession, SessionAgent, SessionHost } from "../session.ts";
-import { changesOf, isToolItem, toolEvent } from "./items.ts";
+import { HeldPrompts } from "../held-prompts.ts";
 import {
-  type Incoming,
   isObject,
   type Json,
-  parseIncoming,
-  RpcChannel,
-  type RpcError,
-} from "./rpc.ts";
+  parseMessage,
+  type Reply,
+  type RpcMessage,
+  RpcPeer,
+} from "../json-rpc.ts";
+import type { AgentEvent, Prompt, ProtocolSession, SessionAgent, SessionHost } from "../session.ts";
+import { changesOf, isToolItem, toolEvent } from "./items.ts";
 import { approvalAnswer, threadSettings } from "./settings.ts";
 
 /** One of agentd's prompts, running as a codex turn. */
@@ -36,11 +37,11 @@ interface Tokens {
  * `turn/start` while a turn runs joins that turn instead of starting a new one.
  */
 export class CodexSession implements ProtocolSession {
-  private readonly rpc: RpcChannel<AgentEvent>;
+  private readonly rpc: RpcPeer;
   private threadId: string | null;
   /** The model codex reports for the thread, put on usage events. */
   private model: string | undefined;
-  private readonly queue: Prompt[] = [];
+  private readonly held: HeldPrompts;
   private running: RunningTurn | null = null;
   /** The thread's token totals at the last report; usage is the difference (null: unknown). */
   private tokens: Tokens | null = null;
@@ -56,14 +57,15 @@ export class CodexSession implements ProtocolSession {
     private readonly host: SessionHost,
     private readonly agent: SessionAgent,
   ) {
-    this.rpc = new RpcChannel((bytes) => host.write(bytes));
+    this.rpc = new RpcPeer((bytes) => host.write(bytes), `codex ${agent.id}`);
+    this.held = new HeldPrompts(host, "codex");
     // An attached process already has the agent's thread open.
     this.threadId = agent.sessionId;
   }
 
   async open(): Promise<void> {
     this.attached = false;
-    await this.rpc.call("initialize", {
+    await this.rpc.ask("initialize", {
       clientInfo: { name: "agentd", title: "agentd", version: VERSION },
       capabilities: null,
     });
@@ -83,12 +85,12 @@ export class CodexSession implements ProtocolSession {
     if (this.threadId === null) {
       throw new Error("codex has no thread open for this agent: its handshake did not finish");
     }
-    this.queue.push(prompt);
-    if (this.running === null) await this.startNext();
+    if (this.running === null) await this.start(prompt);
+    else this.held.hold(prompt);
   }
 
   receive(line: string): AgentEvent[] {
-    const message = parseIncoming(line);
+    const message = parseMessage(line);
     if (message === null) {
       log.debug(`codex ${this.agent.id}: skipped a line that is not JSON-RPC`);
       return [];
@@ -101,14 +103,7 @@ export class CodexSession implements ProtocolSession {
   }
 
   async cancel(turnId: string): Promise<void> {
-    const queued = this.queue.findIndex((prompt) => prompt.turn_id === turnId);
-    if (queued !== -1) {
-      this.queue.splice(queued, 1);
-      this.host.emit([
-        { type: "turn.cancelled", turn_id: turnId, reason: "cancelled before codex started it" },
-      ]);
-      return;
-    }
+    if (this.held.withdraw(turnId)) return;
     const running = this.running;
     if (running?.prompt.turn_id !== turnId) {
       throw new ConflictError(`turn ${turnId} is not running in codex`);
@@ -124,9 +119,9 @@ export class CodexSession implements ProtocolSession {
   private async openThread(): Promise<Json> {
     const settings = threadSettings(this.agent);
     const threadId = this.agent.sessionId;
-    if (threadId === null) return this.rpc.call("thread/start", settings);
+    if (threadId === null) return this.rpc.ask("thread/start", settings);
     try {
-      return await this.rpc.call("thread/resume", { threadId, excludeTurns: true, ...settings });
+      return await this.rpc.ask("thread/resume", { threadId, excludeTurns: true, ...settings });
     } catch (error) {
       this.host.emit([
         warning(
@@ -134,13 +129,11 @@ export class CodexSession implements ProtocolSession {
             "a new thread starts without the earlier conversation",
         ),
       ]);
-      return this.rpc.call("thread/start", settings);
+      return this.rpc.ask("thread/start", settings);
     }
   }
 
-  private async startNext(): Promise<void> {
-    const prompt = this.queue.shift();
-    if (!prompt) return;
+  private async start(prompt: Prompt): Promise<void> {
     const turn: RunningTurn = { prompt, codexTurnId: null, messages: [], cancelRequested: false };
     this.running = turn;
     const params = {
@@ -148,38 +141,27 @@ export class CodexSession implements ProtocolSession {
       input: [{ type: "text", text: prompt.input, text_elements: [] }],
     };
     try {
-      await this.rpc.request("turn/start", params, (result, error) =>
-        this.turnStartAnswered(turn, result, error),
-      );
+      await this.rpc.request("turn/start", params, (reply) => this.turnStartAnswered(turn, reply));
     } catch (error) {
       if (this.running === turn) this.running = null;
       throw error;
     }
   }
 
-  /** The next queued prompt, after a turn ended; a prompt that cannot be written fails. */
+  /** The next held prompt, after a turn ended. */
   private startQueued(): void {
-    const next = this.queue[0];
-    if (!next || this.running !== null) return;
-    this.startNext().catch((error) => {
-      this.host.emit([
-        {
-          type: "turn.failed",
-          turn_id: next.turn_id,
-          error: `prompt not delivered: ${errorMessage(error)}`,
-        },
-      ]);
-      this.startQueued();
-    });
+    if (this.running === null) this.held.sendNext((prompt) => this.start(prompt));
   }
 
-  private turnStartAnswered(turn: RunningTurn, result: Json, error: RpcError | null): AgentEvent[] {
-    if (error) {
+  private turnStartAnswered(turn: RunningTurn, reply: Reply): AgentEvent[] {
+    if (!reply.ok) {
       if (this.running === turn) this.running = null;
       this.startQueued();
-      const reason = `codex refused the prompt: ${error.message} (code ${error.code})`;
+      const { message, code } = reply.error.body;
+      const reason = `codex refused the prompt: ${message} (code ${code})`;
       return [{ type: "turn.failed", turn_id: turn.prompt.turn_id, error: reason }];
     }
+    const result = reply.result;
     if (typeof result?.turn?.id === "string") turn.codexTurnId ??= result.turn.id;
     if (turn.cancelRequested) void this.interrupt(turn).catch(() => {});
     return [];
@@ -187,21 +169,21 @@ export class CodexSession implements ProtocolSession {
 
   private interrupt(turn: RunningTurn): Promise<void> {
     const params = { threadId: this.threadId, turnId: turn.codexTurnId };
-    return this.rpc.request("turn/interrupt", params, (_result, error) =>
-      error
-        ? [warning(`codex did not interrupt turn ${turn.prompt.turn_id}: ${error.message}`)]
-        : [],
+    return this.rpc.request("turn/interrupt", params, (reply) =>
+      reply.ok
+        ? []
+        : [
+            warning(
+              `codex did not interrupt turn ${turn.prompt.turn_id}: ${reply.error.body.message}`,
+            ),
+          ],
     );
   }
 
-  private handle(message: Incoming): AgentEvent[] {
+  private handle(message: RpcMessage): AgentEvent[] {
     switch (message.kind) {
-      case "reply": {
-        const events = this.rpc.settle(message);
-        if (events === null)
-          log.debug(`codex ${this.agent.id}: a reply to no request (${message.id})`);
-        return events ?? [];
-      }
+      case "reply":
+        return this.rpc.settle(message);
       case "request":
         return this.answer(message);
       case "notification":
@@ -327,7 +309,7 @@ export class CodexSession implements ProtocolSession {
   }
 
   /** Codex's own requests: approvals answered by the agent's policy, and each answer recorded. */
-  private answer(request: Extract<Incoming, { kind: "request" }>): AgentEvent[] {
+  private answer(request: Extract<RpcMessage, { kind: "request" }>): AgentEvent[] {
     const params = isObject(request.params) ? request.params : {};
     switch (request.method) {
       case "item/commandExecution/requestApproval":
@@ -396,7 +378,7 @@ function warning(message: string): AgentEvent {
   return { type: "log", level: "warn", message };
 }
 
-function describe(message: Incoming): string {
+function describe(message: RpcMessage): string {
   return message.kind === "reply" ? `reply (${message.id})` : `${message.kind} ${message.method}`;
 }
 

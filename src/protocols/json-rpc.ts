@@ -1,14 +1,18 @@
-import type { AgentEvent } from "../session.ts";
+import { log } from "../log.ts";
+import type { AgentEvent } from "./session.ts";
 
 /**
- * JSON-RPC 2.0 as ACP carries it over an agent's stdin and stdout: one message per line, our
- * requests numbered from 1, the agent's own requests answered by id. A reply is handled
- * synchronously inside `receive`, so the events it means travel with the line it came on.
+ * JSON-RPC 2.0 over an agent's stdin and stdout, one message per line, as the structured modes
+ * of codex (app-server) and ACP agents speak it: our requests numbered from 1 and their replies,
+ * our notifications, and the agent's own requests answered by id. A reply is handled
+ * synchronously inside the session's `receive`, so the events it means travel with the line it
+ * came on.
  */
 
 export type RpcId = number | string;
 
-// biome-ignore lint/suspicious/noExplicitAny: an agent's JSON, read field by field where used
+/** An agent's JSON, read field by field where it is used. */
+// biome-ignore lint/suspicious/noExplicitAny: foreign JSON; each reader checks what it uses
 export type Json = any;
 
 export interface RpcErrorBody {
@@ -38,7 +42,8 @@ export class RpcCallError extends Error {
 /** A reply to one of our requests, handed to that request's handler. */
 export type Reply = { ok: true; result: Json } | { ok: false; error: RpcCallError };
 
-type ReplyHandler = (reply: Reply) => AgentEvent[];
+/** What the session makes of the reply to one of its requests: the events it means. */
+export type ReplyHandler = (reply: Reply) => AgentEvent[];
 
 /** The message one line holds, or null for a line that is not JSON-RPC. */
 export function parseMessage(line: string): RpcMessage | null {
@@ -48,22 +53,26 @@ export function parseMessage(line: string): RpcMessage | null {
   } catch {
     return null;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
-  const message = value as Record<string, unknown>;
-  const id = message.id;
+  if (!isObject(value)) return null;
+  const id = value.id;
   const hasId = typeof id === "number" || typeof id === "string";
-  if (typeof message.method === "string") {
+  const params = value.params ?? {};
+  if (typeof value.method === "string") {
     return hasId
-      ? { kind: "request", id, method: message.method, params: message.params ?? {} }
-      : { kind: "notification", method: message.method, params: message.params ?? {} };
+      ? { kind: "request", id, method: value.method, params }
+      : { kind: "notification", method: value.method, params };
   }
-  if (!hasId) return null;
-  return { kind: "reply", id, result: message.result ?? null, error: errorBody(message.error) };
+  if (!hasId || !("result" in value || "error" in value)) return null;
+  return { kind: "reply", id, result: value.result ?? null, error: errorBody(value.error) };
+}
+
+export function isObject(value: unknown): value is Record<string, Json> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function errorBody(error: unknown): RpcErrorBody | null {
-  if (typeof error !== "object" || error === null) return null;
-  const { code, message, data } = error as Record<string, unknown>;
+  if (!isObject(error)) return null;
+  const { code, message, data } = error;
   return {
     code: typeof code === "number" ? code : 0,
     message: typeof message === "string" ? message : JSON.stringify(error),
@@ -71,34 +80,38 @@ function errorBody(error: unknown): RpcErrorBody | null {
   };
 }
 
+/** Our side of the conversation: request ids, the handlers of replies still to come, the bytes. */
 export class RpcPeer {
   private nextId = 1;
   private readonly waiting = new Map<RpcId, { method: string; handle: ReplyHandler }>();
 
-  constructor(private readonly write: (bytes: Uint8Array) => Promise<void>) {}
+  constructor(
+    private readonly write: (bytes: Uint8Array) => Promise<void>,
+    /** Who the peer is, for the log. */
+    private readonly name: string,
+  ) {}
 
-  /** A request whose reply settles a promise (for the handshake, outside any turn). */
-  request(method: string, params: object): Promise<Json> {
+  /** A request whose result settles a promise (for a handshake, outside any turn). */
+  ask(method: string, params: object): Promise<Json> {
     const { promise, resolve, reject } = Promise.withResolvers<Json>();
-    const { written } = this.call(method, params, (reply) => {
+    this.request(method, params, (reply) => {
       if (reply.ok) resolve(reply.result);
       else reject(reply.error);
       return [];
-    });
-    written.catch(reject);
+    }).catch(reject);
     return promise;
   }
 
-  /** A request whose reply is handled as it is received; `written` settles with the write. */
-  call(method: string, params: object, handle: ReplyHandler): { written: Promise<void> } {
+  /** A request whose reply is handled as it is received; settles when it is written. */
+  request(method: string, params: object, handle: ReplyHandler): Promise<void> {
     const id = this.nextId++;
     this.waiting.set(id, { method, handle });
     const written = this.send({ id, method, params });
     written.catch(() => this.waiting.delete(id));
-    return { written };
+    return written;
   }
 
-  notify(method: string, params: object): Promise<void> {
+  notify(method: string, params: object = {}): Promise<void> {
     return this.send({ method, params });
   }
 
@@ -110,10 +123,13 @@ export class RpcPeer {
     return this.send({ id, error });
   }
 
-  /** The events a reply means; a reply to nothing we asked is skipped. */
+  /** The events a reply means; a reply to nothing we asked is logged and skipped. */
   settle(reply: RpcMessage & { kind: "reply" }): AgentEvent[] {
     const waiting = this.waiting.get(reply.id);
-    if (!waiting) return [];
+    if (!waiting) {
+      log.debug(`${this.name}: a reply to no request of ours (${reply.id})`);
+      return [];
+    }
     this.waiting.delete(reply.id);
     return waiting.handle(
       reply.error === null
