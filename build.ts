@@ -7,6 +7,7 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { compileOptions } from "./build-options.ts";
 import pkg from "./package.json" with { type: "json" };
 
 const outfile = resolve(process.argv[2] ?? "dist/agentd");
@@ -38,27 +39,13 @@ const commit = process.env.AGENTD_COMMIT || gitCommit();
 const version = commit ? `${pkg.version}+${commit}` : pkg.version;
 
 const result = await Bun.build({
+  ...compileOptions(outfile),
   // The checkpoint worker runs on a thread of its own, so it is an entry point of its own.
   entrypoints: ["src/main.ts", "src/store/checkpoint-worker.ts"],
-  target: "bun",
-  minify: false,
-  // Parsed ahead of time: the CLI and the daemon start without parsing their whole bundle.
-  bytecode: true,
-  format: "cjs",
   define: {
     AGENTD_VERSION: JSON.stringify(version),
     AGENTD_COMMIT: JSON.stringify(commit),
     AGENTD_BUILT_AT: JSON.stringify(buildTime()),
-  },
-  compile: {
-    outfile,
-    // Children die with the daemon, even when it is killed.
-    execArgv: ["--no-orphans"],
-    // The binary's behaviour must not depend on files lying around where it is started.
-    autoloadDotenv: false,
-    autoloadBunfig: false,
-    autoloadTsconfig: false,
-    autoloadPackageJson: false,
   },
 });
 

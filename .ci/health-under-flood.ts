@@ -15,6 +15,7 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { homeArgs } from "../bench/lib/agentd.ts";
 
 const P99_LIMIT_MS = 50;
 const REQUESTS = 600;
@@ -44,14 +45,7 @@ async function measure(): Promise<string[]> {
       "daemon",
       "--port",
       "0",
-      "--db",
-      join(home, "agentd.db"),
-      "--log-root",
-      join(home, "logs"),
-      "--workspace",
-      join(home, "workspaces"),
-      "--state-dir",
-      join(home, "agents"),
+      ...homeArgs(home),
       "--event-retention",
       String(RETENTION),
       "--log-level",

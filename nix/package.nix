@@ -29,6 +29,7 @@ stdenvNoCC.mkDerivation (finalAttrs: {
     ../bunfig.toml
     ../tsconfig.json
     ../build.ts
+    ../build-options.ts
     ../src
   ];
 

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { compileOptions } from "../../build-options.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 /** Build agentd the project's way (build.ts), into `outfile`. */
@@ -22,19 +23,8 @@ export async function buildAgentd(outfile: string): Promise<void> {
  */
 export async function compileBaseline(entry: string, outfile: string): Promise<void> {
   const result = await Bun.build({
+    ...compileOptions(outfile),
     entrypoints: [join(REPO_ROOT, entry)],
-    target: "bun",
-    minify: false,
-    bytecode: true,
-    format: "cjs",
-    compile: {
-      outfile,
-      execArgv: ["--no-orphans"],
-      autoloadDotenv: false,
-      autoloadBunfig: false,
-      autoloadTsconfig: false,
-      autoloadPackageJson: false,
-    },
   });
   if (!result.success) {
     throw new Error(`could not compile ${entry}:\n${result.logs.map(String).join("\n")}`);
