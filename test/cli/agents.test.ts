@@ -99,7 +99,7 @@ describe("agentd spawn", () => {
     expect(agent.workspace).toMatchObject({ kind: "dir", path: workspace, status: "active" });
     expect((statSync(workspace).mode & 0o777).toString(8)).toBe("700");
     const shown = await agentd(["show", id]);
-    expect(shown.stdout).toContain(`workspace:  dir ${workspace} (active)\n`);
+    expect(shown.stdout).toMatch(new RegExp(`^workspace: +dir ${workspace} \\(active\\)$`, "m"));
   });
 
   test("--worktree REPO@BASE --branch B: a new worktree of a repository named relative to here", async () => {
