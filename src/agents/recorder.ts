@@ -98,9 +98,9 @@ export class AgentRecorder {
         this.completed(agentId, event.turn_id, event.response);
         return;
       case "turn.failed": {
-        const turn = turns.failed(agentId, event.turn_id, event.error);
+        const turnId = turns.failed(agentId, event.turn_id, event.error);
         const agent = lifecycle.turnEnded(agentId);
-        if (agent) this.deps.outbox.notify(agent, "error", turn?.id ?? null, event.error);
+        if (agent) this.deps.outbox.notify(agent, "error", turnId, event.error);
         return;
       }
       case "turn.cancelled":
@@ -136,14 +136,16 @@ export class AgentRecorder {
     if (spending) this.deps.budgets.spent(agent.id, spending);
   }
 
-  private completed(agentId: string, turnId: string | undefined, response: string | null): void {
-    const turn = this.deps.turns.completed(agentId, turnId, response);
+  private completed(agentId: string, named: string | undefined, response: string | null): void {
+    const { turns, lifecycle } = this.deps;
+    const turnId = turns.completed(agentId, named, response);
     const summary = response === null ? undefined : [...response].slice(0, SUMMARY_CHARS).join("");
-    const agent = this.deps.lifecycle.turnEnded(agentId, summary === undefined ? {} : { summary });
+    const agent = lifecycle.turnEnded(agentId, summary === undefined ? {} : { summary });
     if (!agent) return;
-    this.deps.outbox.notify(agent, "idle", turn?.id ?? null, null);
+    this.deps.outbox.notify(agent, "idle", turnId, null);
     if (agent.title === null) {
-      this.deps.titles.assign(agentId, agent.prompt ?? turn?.input ?? response ?? "", response);
+      const input = turnId === null ? undefined : turns.get(agentId, turnId).input;
+      this.deps.titles.assign(agentId, agent.prompt ?? input ?? response ?? "", response);
     }
   }
 }

@@ -435,8 +435,10 @@ export class AgentService {
     }
     this.deps.transactions.run(() => {
       this.deps.bus.record(id, "removed", {});
+      this.deps.bus.writeRecorded();
       deleteAgent(this.deps.db, id);
     });
+    this.deps.turns.forget(id);
     this.deps.bus.forget(id);
   }
 

@@ -10,6 +10,7 @@ import {
   type Spending,
 } from "../store/agents.ts";
 import { insertMessage } from "../store/messages.ts";
+import { PendingWrites } from "../store/pending-writes.ts";
 import { nowIso } from "../store/time.ts";
 import type { Transactions } from "../store/transactions.ts";
 import {
@@ -19,14 +20,14 @@ import {
   insertTurn,
   isOpenTurn,
   listTurns,
-  oldestOpenTurn,
-  openTurnIds,
+  type OpenTurn,
+  openTurns,
   type TurnPage,
   type TurnRecord,
   turnExists,
   updateTurn,
 } from "../store/turns.ts";
-import { insertUsage } from "../store/usage.ts";
+import { insertUsages, type UsageEntry } from "../store/usage.ts";
 import type { TurnStatus } from "./status.ts";
 import type { TurnObserver } from "./turn-limits.ts";
 import { checkTurnId, shortRandom } from "./validation.ts";
@@ -51,9 +52,25 @@ export type Usage = Omit<Extract<AgentEvent, { type: "usage" }>, "type" | "model
  * it. An event names its turn by id, or (agents that answer in order) means the oldest turn
  * still open; an id that names no open turn touches none. Callers waiting on a turn are woken
  * once its end is committed.
+ *
+ * Each agent's open turns (id and status, oldest first) are read from the store once and then
+ * kept in memory, so that an event needs no query to find its turn. They stay true because
+ * turns are opened, started and ended only here: each such write changes them too, a rollback
+ * of the transaction that wrote makes them be read again, and a removed agent's are forgotten.
  */
 export class AgentTurns {
-  constructor(private readonly deps: TurnDeps) {}
+  private readonly openByAgent = new Map<string, OpenTurn[]>();
+  /**
+   * The model calls of the transaction under way, for their turns' totals and the usage
+   * ledger: written together at its end (nothing reads those inside it).
+   */
+  private readonly unwrittenUsage: PendingWrites<LedgerEntry>;
+
+  constructor(private readonly deps: TurnDeps) {
+    this.unwrittenUsage = new PendingWrites(deps.transactions, "usage", (entries) =>
+      this.writeUsage(entries),
+    );
+  }
 
   /**
    * A prompt for the agent: a turn waiting for its answer (under the caller's id, or a new
@@ -68,7 +85,9 @@ export class AgentTurns {
       );
     }
     const prompt = { turn_id: turnId, input: input.message, metadata: input.metadata ?? null };
+    const open = this.openOf(agentId);
     insertTurn(this.deps.db, { agent_id: agentId, id: turnId, ...prompt });
+    this.changing(agentId, open).push({ id: turnId, status: "queued" });
     insertMessage(this.deps.db, agentId, { role: "user", content: prompt.input, turn_id: turnId });
     this.deps.bus.record(agentId, "turn.queued", { turn_id: turnId });
     this.observe((observer) => observer.opened(agentId, turnId));
@@ -104,12 +123,14 @@ export class AgentTurns {
     const turn = this.find(agentId, turnId);
     if (turn?.status === "queued") {
       updateTurn(this.deps.db, agentId, turn.id, { status: "running", started_at: nowIso() });
+      this.changing(agentId, this.openOf(agentId));
+      turn.status = "running";
       this.observe((observer) => observer.started(agentId, turn.id));
     }
     this.deps.bus.record(agentId, "turn.started", { turn_id: turn?.id ?? turnId ?? null });
   }
 
-  /** The agent answered; returns the turn it answered, when known. */
+  /** The agent answered; returns the id of the turn it answered, when known. */
   completed(agentId: string, turnId: string | undefined, response: string | null) {
     const turn = this.find(agentId, turnId);
     if (response !== null) {
@@ -120,67 +141,78 @@ export class AgentTurns {
       });
     }
     incrementAgentTurns(this.deps.db, agentId);
-    if (turn) this.finish(turn, "completed", { response });
+    if (turn) this.finish(agentId, turn, "completed", { response });
     this.deps.bus.record(agentId, "turn.completed", {
       turn_id: turn?.id ?? turnId ?? null,
       response,
     });
-    return turn;
+    return turn?.id ?? null;
   }
 
-  failed(agentId: string, turnId: string | undefined, error: string) {
+  /** The turn failed; returns its id, when known. */
+  failed(agentId: string, turnId: string | undefined, error: string): string | null {
     const turn = this.find(agentId, turnId);
-    if (turn) this.finish(turn, "error", { error });
+    if (turn) this.finish(agentId, turn, "error", { error });
     this.deps.bus.record(agentId, "turn.failed", { turn_id: turn?.id ?? turnId ?? null, error });
-    return turn;
+    return turn?.id ?? null;
   }
 
-  cancelled(agentId: string, turnId: string | undefined, reason: string) {
+  cancelled(agentId: string, turnId: string | undefined, reason: string): string | null {
     const turn = this.find(agentId, turnId);
-    if (turn) this.finish(turn, "cancelled", { error: reason });
+    if (turn) this.finish(agentId, turn, "cancelled", { error: reason });
     this.deps.bus.record(agentId, "turn.cancelled", {
       turn_id: turn?.id ?? turnId ?? null,
       reason,
     });
-    return turn;
+    return turn?.id ?? null;
   }
 
   /**
-   * Tokens and cost of one model call: the agent's totals, the turn under way, and the usage
-   * ledger. Returns the agent's spending after it.
+   * Tokens and cost of one model call: the agent's totals (at once: its budget is checked on
+   * them), the turn under way, and the usage ledger. Returns the agent's spending after it.
    */
   usage(agent: Pick<AgentRecord, "id" | "protocol">, usage: Usage): Spending | null {
-    const { db } = this.deps;
-    const spending = addAgentUsage(db, agent.id, usage);
-    const turn = oldestOpenTurn(db, agent.id);
-    if (turn) addTurnUsage(db, agent.id, turn.id, usage);
-    const turnId = turn?.id ?? null;
-    insertUsage(db, { ...usage, agent_id: agent.id, turn_id: turnId, protocol: agent.protocol });
+    const spending = addAgentUsage(this.deps.db, agent.id, usage);
+    const turnId = this.openOf(agent.id)[0]?.id ?? null;
+    this.unwrittenUsage.add({
+      ...usage,
+      agent_id: agent.id,
+      turn_id: turnId,
+      protocol: agent.protocol,
+      created_at: nowIso(),
+    });
     this.deps.bus.record(agent.id, "usage", { ...usage, turn_id: turnId });
     return spending;
   }
 
   /** The turns still waiting for their answers, oldest first. */
   openIds(agentId: string): string[] {
-    return openTurnIds(this.deps.db, agentId);
+    return this.openOf(agentId).map((turn) => turn.id);
   }
 
   /** Every open turn ends: its agent's process is gone. */
   closeOpen(agentId: string, status: "error" | "cancelled", reason: string): void {
-    for (const turnId of closeOpenTurns(this.deps.db, agentId, status, reason)) {
-      this.announceEnd(agentId, turnId, status, reason);
-    }
+    const open = this.openOf(agentId);
+    if (open.length === 0) return;
+    closeOpenTurns(this.deps.db, agentId, status, reason);
+    const closed = this.changing(agentId, open).splice(0);
+    for (const turn of closed) this.announceEnd(agentId, turn.id, status, reason);
   }
 
   /** The id names a turn that has already ended: an event about it is a repeat. */
   endedAlready(agentId: string, turnId: string | undefined): boolean {
     if (turnId === undefined) return false;
-    const turn = getTurn(this.deps.db, agentId, turnId);
-    return turn !== null && !isOpenTurn(turn);
+    if (this.openOf(agentId).some((turn) => turn.id === turnId)) return false;
+    return turnExists(this.deps.db, agentId, turnId);
   }
 
   hasOpen(agentId: string): boolean {
-    return oldestOpenTurn(this.deps.db, agentId) !== null;
+    return this.openOf(agentId).length > 0;
+  }
+
+  /** The agent was removed, with its turns. */
+  forget(agentId: string): void {
+    this.openByAgent.delete(agentId);
   }
 
   private announceEnd(agentId: string, turnId: string, status: TurnStatus, reason: string): void {
@@ -193,16 +225,30 @@ export class AgentTurns {
   }
 
   private finish(
-    turn: TurnRecord,
+    agentId: string,
+    turn: OpenTurn,
     status: TurnStatus,
     fields: { response?: string | null; error?: string },
   ): void {
-    updateTurn(this.deps.db, turn.agent_id, turn.id, {
-      status,
-      completed_at: nowIso(),
-      ...fields,
-    });
-    this.wake(turn.agent_id, turn.id);
+    updateTurn(this.deps.db, agentId, turn.id, { status, completed_at: nowIso(), ...fields });
+    const open = this.changing(agentId, this.openOf(agentId));
+    open.splice(open.indexOf(turn), 1);
+    this.wake(agentId, turn.id);
+  }
+
+  /** Model calls into their turns' totals (one update per turn) and into the ledger. */
+  private writeUsage(entries: LedgerEntry[]): void {
+    const turns = new Map<string, LedgerEntry>();
+    for (const entry of entries) {
+      if (entry.turn_id === null) continue;
+      const key = `${entry.agent_id}\n${entry.turn_id}`;
+      const before = turns.get(key);
+      turns.set(key, before ? { ...entry, ...addedUp(before, entry) } : entry);
+    }
+    for (const turn of turns.values()) {
+      addTurnUsage(this.deps.db, turn.agent_id, turn.turn_id as string, turn);
+    }
+    insertUsages(this.deps.db, entries);
   }
 
   /** The turn ended: whoever waits for it wakes up, and the observer hears. */
@@ -217,11 +263,46 @@ export class AgentTurns {
   }
 
   /** The open turn an event is about: the one it names, else the oldest one still open. */
-  private find(agentId: string, turnId: string | undefined): TurnRecord | null {
-    if (turnId === undefined) return oldestOpenTurn(this.deps.db, agentId);
-    const named = getTurn(this.deps.db, agentId, turnId);
-    return named && isOpenTurn(named) ? named : null;
+  private find(agentId: string, turnId: string | undefined): OpenTurn | null {
+    const open = this.openOf(agentId);
+    if (turnId === undefined) return open[0] ?? null;
+    return open.find((turn) => turn.id === turnId) ?? null;
   }
+
+  /** The agent's open turns, oldest first: from memory, or from the store the first time. */
+  private openOf(agentId: string): OpenTurn[] {
+    let open = this.openByAgent.get(agentId);
+    if (open === undefined) {
+      open = openTurns(this.deps.db, agentId);
+      this.openByAgent.set(agentId, open);
+    }
+    return open;
+  }
+
+  /**
+   * `open` (the agent's open turns) is about to change with a write: should the transaction
+   * roll back, they are read from the store again.
+   */
+  private changing(agentId: string, open: OpenTurn[]): OpenTurn[] {
+    this.deps.transactions.onRollback(() => {
+      if (this.openByAgent.get(agentId) === open) this.openByAgent.delete(agentId);
+    }, `open turns ${agentId}`);
+    return open;
+  }
+}
+
+type LedgerEntry = UsageEntry & { created_at: string };
+
+/** Two calls' usage together; a cost is unknown only when neither is known, as in the store. */
+function addedUp(a: Usage, b: Usage): Omit<Usage, "model"> {
+  return {
+    input_tokens: a.input_tokens + b.input_tokens,
+    output_tokens: a.output_tokens + b.output_tokens,
+    cost_micro_usd:
+      a.cost_micro_usd === null && b.cost_micro_usd === null
+        ? null
+        : (a.cost_micro_usd ?? 0) + (b.cost_micro_usd ?? 0),
+  };
 }
 
 /** What a sender waiting for its turn hears: how it ended, or that it is still going. */

@@ -1,7 +1,9 @@
 import type { Database } from "bun:sqlite";
 import type { EventData, EventType, StoredEvent } from "../api/events.ts";
 import { log } from "../log.ts";
-import { appendEvent, countEvents, latestEventSeq, pruneEvents } from "../store/events.ts";
+import { appendEvents, countEvents, latestEventSeq, pruneOldestEvents } from "../store/events.ts";
+import { PendingWrites } from "../store/pending-writes.ts";
+import { nowIso } from "../store/time.ts";
 import type { Transactions } from "../store/transactions.ts";
 import { EventSubscription, type SubscriptionOptions } from "./subscription.ts";
 
@@ -17,31 +19,52 @@ export interface EventObserver {
 
 /**
  * Stores every event (giving it its seq) and hands it to live subscribers once the
- * transaction that stored it has committed. An agent's events beyond the retention are pruned
- * in the same transaction as the batch that pushed them past it: however fast an agent
- * writes, it never has more than the retention committed.
+ * transaction that stored it has committed. The events of a transaction are written together
+ * at its end, in the order recorded (a few multi-row INSERTs instead of one per event). An
+ * agent's events beyond the retention are pruned in the same transaction as the batch that
+ * pushed them past it: however fast an agent writes, it never has more than the retention
+ * committed.
  */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
   /** The daemon's own reactions to events; not event streams, so not counted as subscribers. */
   private readonly observers = new Set<EventObserver>();
-  /** Events stored per agent, counted once, then kept up to date (an estimate after a rollback). */
+  /**
+   * Events stored per agent: counted once, then kept up to date with each event recorded and
+   * each prune; forgotten (counted again when next needed) when a transaction that changed it
+   * rolls back. Exact, so a prune can take exactly the oldest ones past the retention.
+   */
   private readonly counts = new Map<string, number>();
+  /** Events recorded in the transaction under way, each given its seq when written. */
+  private readonly unwritten: PendingWrites<StoredEvent>;
 
   constructor(
     private readonly db: Database,
     private readonly transactions: Transactions,
     private readonly retention: number,
-  ) {}
+  ) {
+    this.unwritten = new PendingWrites(transactions, "events", (events) =>
+      appendEvents(db, events),
+    );
+  }
 
   record<T extends EventType>(agentId: string, type: T, data: EventData<T>): void {
-    const before = this.counts.get(agentId) ?? countEvents(this.db, agentId);
-    const event = appendEvent(this.db, agentId, type, data) as StoredEvent;
+    const before = this.counts.get(agentId) ?? this.countStored(agentId);
+    const event = { seq: 0, agent_id: agentId, type, data, created_at: nowIso() } as StoredEvent;
+    this.unwritten.add(event);
     this.transactions.afterCommit(() => this.publish(event));
-    this.counts.set(agentId, before + 1);
+    this.setCount(agentId, before + 1);
     if (before + 1 > this.retention) {
       this.transactions.beforeCommit(`prune ${agentId}`, () => this.prune(agentId));
     }
+  }
+
+  /**
+   * Write the events recorded so far in this transaction now, not at its end: for a statement
+   * that must find them in the table (an agent's removal deletes its events with it).
+   */
+  writeRecorded(): void {
+    this.unwritten.flush();
   }
 
   /** A reader of stored-then-live events; see EventSubscription. */
@@ -79,9 +102,22 @@ export class EventBus {
     notify(this.observers, (observer) => observer.event(event));
   }
 
+  /** The oldest of the agent's events go, down to the retention. */
   private prune(agentId: string): void {
-    const removed = pruneEvents(this.db, agentId, this.retention);
-    this.counts.set(agentId, removed > 0 ? this.retention : countEvents(this.db, agentId));
+    const count = this.counts.get(agentId) ?? this.countStored(agentId);
+    if (count <= this.retention) return;
+    pruneOldestEvents(this.db, agentId, count - this.retention);
+    this.setCount(agentId, this.retention);
+  }
+
+  private countStored(agentId: string): number {
+    this.writeRecorded();
+    return countEvents(this.db, agentId);
+  }
+
+  private setCount(agentId: string, count: number): void {
+    this.counts.set(agentId, count);
+    this.transactions.onRollback(() => this.counts.delete(agentId), `event count ${agentId}`);
   }
 }
 

@@ -4,6 +4,10 @@ const NEWLINE = 0x0a;
 export const OVERSIZE_HEAD_BYTES = 64 * 1024;
 
 export interface LineSink {
+  /**
+   * A whole line, without its "\n". The bytes may be a view of the chunk being pushed: valid
+   * until `push` returns, so a sink that keeps them longer copies them.
+   */
   line(bytes: Uint8Array): void;
   /** A line longer than the limit: its first bytes, and how long it really was. */
   oversize(head: Uint8Array, totalBytes: number): void;
@@ -40,9 +44,14 @@ export class LineSplitter {
     while (start < chunk.length) {
       const newline = chunk.indexOf(NEWLINE, start);
       const end = newline === -1 ? chunk.length : newline;
-      this.append(chunk.subarray(start, end));
-      if (newline === -1) break;
-      this.finishLine();
+      if (newline !== -1 && this.pending === 0 && end - start <= this.maxLineBytes) {
+        // A line wholly in this chunk goes on as a view of it: no copy.
+        this.sink.line(chunk.subarray(start, end));
+      } else {
+        this.append(chunk.subarray(start, end));
+        if (newline === -1) break;
+        this.finishLine();
+      }
       start = newline + 1;
     }
   }

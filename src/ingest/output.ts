@@ -1,6 +1,6 @@
 import { errorMessage } from "../errors.ts";
 import { log } from "../log.ts";
-import type { AgentLog } from "../logs/agent-log.ts";
+import type { AgentLog, LogLine } from "../logs/agent-log.ts";
 import type { AgentEvent } from "../protocols/session.ts";
 import { LineSplitter } from "./lines.ts";
 
@@ -24,10 +24,13 @@ export type LineReader = (line: string) => AgentEvent[];
  * One agent's output on its way in, the same for every runtime: split on "\n" only, every
  * line copied into the agent log, stdout lines read by the protocol session, stderr lines
  * kept as log events. Each chunk becomes one batch, which the caller applies at once (one
- * transaction), so a flood of lines costs one write per read rather than one per line.
+ * transaction), and one write to the log, so a flood of lines costs a transaction and a write
+ * per read rather than per line.
  */
 export class AgentOutput {
   private events: AgentEvent[] = [];
+  /** The chunk's lines for the log, written when the chunk is done. */
+  private logLines: LogLine[] = [];
   private readonly stdoutLines: LineSplitter;
   private readonly stderrLines: LineSplitter;
   private readonly decoder = new TextDecoder("utf-8", { fatal: false });
@@ -40,14 +43,16 @@ export class AgentOutput {
   ) {
     this.stdoutLines = new LineSplitter(MAX_LINE_BYTES, {
       line: (bytes) => {
-        this.agentLog.write("", bytes);
-        this.events.push(...this.readLine(this.decoder.decode(bytes)));
+        this.logLines.push({ prefix: "", text: bytes });
+        for (const event of this.readLine(this.decoder.decode(bytes))) this.events.push(event);
       },
       oversize: (head, total) => {
-        this.agentLog.write("", head);
-        this.agentLog.write(
-          "",
-          `[agentd: line of ${total} bytes cut to ${head.length}; not parsed]`,
+        this.logLines.push(
+          { prefix: "", text: head },
+          {
+            prefix: "",
+            text: `[agentd: line of ${total} bytes cut to ${head.length}; not parsed]`,
+          },
         );
         this.events.push({
           type: "log",
@@ -58,13 +63,15 @@ export class AgentOutput {
     });
     this.stderrLines = new LineSplitter(MAX_LINE_BYTES, {
       line: (bytes) => {
-        this.agentLog.write(STDERR_PREFIX, bytes);
+        this.logLines.push({ prefix: STDERR_PREFIX, text: bytes });
         const message = `${STDERR_PREFIX}${this.decoder.decode(bytes)}`;
         this.events.push({ type: "log", level: "info", message });
       },
       oversize: (head, total) => {
-        this.agentLog.write(STDERR_PREFIX, head);
-        this.agentLog.write(STDERR_PREFIX, `[agentd: line of ${total} bytes cut]`);
+        this.logLines.push(
+          { prefix: STDERR_PREFIX, text: head },
+          { prefix: STDERR_PREFIX, text: `[agentd: line of ${total} bytes cut]` },
+        );
       },
     });
   }
@@ -99,7 +106,11 @@ export class AgentOutput {
     }
   }
 
+  /** The chunk is done: its lines go to the log (before the chunk's buffer is read again), its events on. */
   private flush(): void {
+    const lines = this.logLines;
+    this.logLines = [];
+    this.agentLog.writeLines(lines);
     const events = this.events;
     this.events = [];
     this.apply({ events, consumed: this.stdoutLines.completedBytes });

@@ -57,14 +57,33 @@ export class AgentLog {
   }
 
   write(prefix: string, bytes: Uint8Array | string): void {
-    if (this.closed) return;
-    if (this.failing !== null && !this.recover()) {
-      this.lost++;
-      return;
+    this.writeLines([{ prefix, text: bytes }]);
+  }
+
+  /**
+   * Lines in order, each `prefix + text + "\n"`, in as few writes as the size limit allows
+   * (one per file): a chunk of an agent's output costs one write, not one per line.
+   */
+  writeLines(lines: readonly LogLine[]): void {
+    if (this.closed || lines.length === 0) return;
+    let parts: Uint8Array[] = [];
+    let bytes = 0;
+    let count = 0;
+    const flush = () => {
+      if (count > 0) this.appendLines(parts, bytes, count);
+      parts = [];
+      bytes = 0;
+      count = 0;
+    };
+    for (const line of lines) {
+      const lineParts = partsOf(line);
+      const length = lineParts.reduce((sum, part) => sum + part.length, 0);
+      if (count > 0 && this.size + bytes + length > this.limits.maxBytes) flush();
+      parts.push(...lineParts);
+      bytes += length;
+      count++;
     }
-    const body = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
-    const error = this.append([Buffer.from(prefix), body, NEWLINE]);
-    if (error !== null) this.lose(error);
+    flush();
   }
 
   close(): void {
@@ -75,12 +94,22 @@ export class AgentLog {
     this.fd = null;
   }
 
+  /** `count` whole lines, `bytes` long in all; lost whole (and counted) if they cannot be written. */
+  private appendLines(parts: Uint8Array[], bytes: number, count: number): void {
+    if (this.failing !== null && !this.recover()) {
+      this.lost += count;
+      return;
+    }
+    // One line is written in its parts (a line may be megabytes); several are joined first.
+    const error = this.append(count === 1 ? parts : [Buffer.concat(parts, bytes)], bytes);
+    if (error !== null) this.lose(error, count);
+  }
+
   /**
-   * Write one whole line, given in parts (not joined first: a line may be megabytes), rotating
-   * first if it would not fit; the error if it could not be written.
+   * Write whole lines, given in parts, rotating first if they would not fit; the error if they
+   * could not be written.
    */
-  private append(parts: Uint8Array[]): unknown {
-    const length = parts.reduce((sum, part) => sum + part.length, 0);
+  private append(parts: Uint8Array[], length: number): unknown {
     let fd: number;
     try {
       fd = this.open();
@@ -122,8 +151,8 @@ export class AgentLog {
     return this.open();
   }
 
-  private lose(error: unknown): void {
-    this.lost++;
+  private lose(error: unknown, lines: number): void {
+    this.lost += lines;
     if (this.failing !== null) return;
     this.failing = errorMessage(error);
     this.trouble.failed(this, this.failing);
@@ -131,14 +160,27 @@ export class AgentLog {
 
   /** The log says how many lines it lost, if it can be written again: true then. */
   private recover(): boolean {
-    const notice = `[agentd: ${this.lost} line(s) could not be written to this log and are lost (${this.failing})]\n`;
-    if (this.append([Buffer.from(notice)]) !== null) return false;
+    const notice = Buffer.from(
+      `[agentd: ${this.lost} line(s) could not be written to this log and are lost (${this.failing})]\n`,
+    );
+    if (this.append([notice], notice.length) !== null) return false;
     const lost = this.lost;
     this.failing = null;
     this.lost = 0;
     this.trouble.recovered(this, lost);
     return true;
   }
+}
+
+/** One line of a log: the prefix says where it came from ("[stderr] "), or is empty. */
+export interface LogLine {
+  prefix: string;
+  text: Uint8Array | string;
+}
+
+function partsOf(line: LogLine): Uint8Array[] {
+  const text = typeof line.text === "string" ? Buffer.from(line.text) : line.text;
+  return line.prefix === "" ? [text, NEWLINE] : [Buffer.from(line.prefix), text, NEWLINE];
 }
 
 /** writev until every byte of every part is written (a write may take only some). */

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { StoredEvent } from "../api/events.ts";
-import { run } from "./sql.ts";
+import { insertRows, run } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
 type Row = Omit<StoredEvent, "data"> & { data: string };
@@ -12,19 +12,24 @@ export function appendEvent(
   type: StoredEvent["type"],
   data: StoredEvent["data"],
 ): StoredEvent {
-  const created_at = nowIso();
-  const result = run(
-    db,
-    "INSERT INTO events (agent_id, type, data, created_at) VALUES ($agent, $type, $data, $now)",
-    { agent: agentId, type, data: JSON.stringify(data), now: created_at },
-  );
-  return {
-    seq: Number(result.lastInsertRowid),
-    agent_id: agentId,
-    type,
-    data,
-    created_at,
-  } as StoredEvent;
+  const event = { seq: 0, agent_id: agentId, type, data, created_at: nowIso() } as StoredEvent;
+  appendEvents(db, [event]);
+  return event;
+}
+
+const EVENT_COLUMNS = ["agent_id", "type", "data", "created_at"] as const;
+
+/**
+ * Append events in the order given, setting each one's seq: strictly greater than every seq
+ * handed out before, one after another (AUTOINCREMENT numbers the rows of one statement so).
+ */
+export function appendEvents(db: Database, events: StoredEvent[]): void {
+  const rows = events.map((e) => [e.agent_id, e.type, JSON.stringify(e.data), e.created_at]);
+  let at = 0;
+  for (const { lastRowid, count } of insertRows(db, "events", EVENT_COLUMNS, rows)) {
+    for (let i = 0; i < count; i++) (events[at + i] as StoredEvent).seq = lastRowid - count + 1 + i;
+    at += count;
+  }
 }
 
 export interface EventQuery {
@@ -55,12 +60,15 @@ export function countEvents(db: Database, agentId: string): number {
   );
 }
 
-/** Delete the oldest events of an agent beyond the newest `keep`; returns how many went. */
-export function pruneEvents(db: Database, agentId: string, keep: number): number {
-  return run(
+/**
+ * Delete the agent's `count` oldest events. Found from the oldest end of the index: a prune
+ * walks as many entries as it deletes, not the many it keeps.
+ */
+export function pruneOldestEvents(db: Database, agentId: string, count: number): void {
+  run(
     db,
     `DELETE FROM events WHERE agent_id = $agent AND seq <= (
-       SELECT seq FROM events WHERE agent_id = $agent ORDER BY seq DESC LIMIT 1 OFFSET $keep)`,
-    { agent: agentId, keep },
-  ).changes;
+       SELECT seq FROM events WHERE agent_id = $agent ORDER BY seq LIMIT 1 OFFSET $skip)`,
+    { agent: agentId, skip: count - 1 },
+  );
 }

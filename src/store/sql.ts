@@ -1,4 +1,4 @@
-import type { Changes, Database } from "bun:sqlite";
+import type { Changes, Database, SQLQueryBindings } from "bun:sqlite";
 
 export type Params = Record<string, string | number | bigint | boolean | null>;
 
@@ -25,4 +25,42 @@ export interface Usage {
 
 export function usageParams(usage: Usage): Params {
   return { input: usage.input_tokens, output: usage.output_tokens, cost: usage.cost_micro_usd };
+}
+
+/** Rows in one INSERT when many are written at once. */
+const ROWS_PER_INSERT = 64;
+const insertSql = new Map<string, string>();
+
+/**
+ * Insert rows, up to 64 in one statement (a statement's own cost is most of a small row's).
+ * Returns the rowid of the last row of each statement and how many rows it wrote, so that a
+ * table with AUTOINCREMENT rowids, whose rows of one statement are numbered one after another,
+ * can tell each row's.
+ */
+export function insertRows(
+  db: Database,
+  table: string,
+  columns: readonly string[],
+  rows: readonly SQLQueryBindings[][],
+): { lastRowid: number; count: number }[] {
+  const written: { lastRowid: number; count: number }[] = [];
+  for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
+    const some = rows.slice(at, at + ROWS_PER_INSERT);
+    const result = db
+      .query<unknown, SQLQueryBindings[]>(insertStatement(table, columns, some.length))
+      .run(...some.flat());
+    written.push({ lastRowid: Number(result.lastInsertRowid), count: some.length });
+  }
+  return written;
+}
+
+function insertStatement(table: string, columns: readonly string[], rows: number): string {
+  const key = `${table}(${columns.join(",")})*${rows}`;
+  let sql = insertSql.get(key);
+  if (sql === undefined) {
+    const row = `(${columns.map(() => "?").join(", ")})`;
+    sql = `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${Array(rows).fill(row).join(", ")}`;
+    insertSql.set(key, sql);
+  }
+  return sql;
 }

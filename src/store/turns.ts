@@ -43,7 +43,7 @@ export interface NewTurn {
   metadata: Record<string, unknown> | null;
 }
 
-export function insertTurn(db: Database, turn: NewTurn): TurnRecord {
+export function insertTurn(db: Database, turn: NewTurn): void {
   run(
     db,
     `INSERT INTO turns (agent_id, id, position, input, status, metadata, created_at)
@@ -58,7 +58,6 @@ export function insertTurn(db: Database, turn: NewTurn): TurnRecord {
       now: nowIso(),
     },
   );
-  return getTurn(db, turn.agent_id, turn.id) as TurnRecord;
 }
 
 export function getTurn(db: Database, agentId: string, turnId: string): TurnRecord | null {
@@ -94,15 +93,20 @@ export function listTurns(db: Database, agentId: string, page: TurnPage): TurnRe
   return rows.map(fromRow);
 }
 
-/** The oldest turn still waiting for an answer: raw-prompt agents answer in order. */
-export function oldestOpenTurn(db: Database, agentId: string): TurnRecord | null {
-  const row = db
-    .query<Row, [string]>(
-      `SELECT * FROM turns WHERE agent_id = ? AND status IN ('queued', 'running')
-       ORDER BY position LIMIT 1`,
+/** A turn still waiting for its answer: its id and whether the agent has begun it. */
+export interface OpenTurn {
+  id: string;
+  status: "queued" | "running";
+}
+
+/** The agent's turns still waiting for their answers, oldest first. */
+export function openTurns(db: Database, agentId: string): OpenTurn[] {
+  return db
+    .query<OpenTurn, [string]>(
+      `SELECT id, status FROM turns WHERE agent_id = ? AND status IN ('queued', 'running')
+       ORDER BY position`,
     )
-    .get(agentId);
-  return row ? fromRow(row) : null;
+    .all(agentId);
 }
 
 /** Every turn still open of the agents that limit how long a turn may take. */
@@ -181,29 +185,17 @@ export function countTurnsByStatus(db: Database, agentId?: string): Map<string, 
   return counts;
 }
 
-/** The ids of an agent's turns still waiting for their answers, oldest first. */
-export function openTurnIds(db: Database, agentId: string): string[] {
-  return db
-    .query<{ id: string }, [string]>(
-      "SELECT id FROM turns WHERE agent_id = ? AND status IN ('queued', 'running') ORDER BY position",
-    )
-    .all(agentId)
-    .map((row) => row.id);
-}
-
 /** Close every open turn of an agent, e.g. when its process is gone. */
 export function closeOpenTurns(
   db: Database,
   agentId: string,
   status: TurnStatus,
   error: string,
-): string[] {
-  const open = openTurnIds(db, agentId);
+): void {
   run(
     db,
     `UPDATE turns SET status = $status, error = $error, completed_at = $now
      WHERE agent_id = $agent AND status IN ('queued', 'running')`,
     { agent: agentId, status, error, now: nowIso() },
   );
-  return open;
 }

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { UsageGroup } from "../agents/cost.ts";
-import { type Params, run, type Usage, usageParams } from "./sql.ts";
+import { insertRows, type Params, type Usage } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
 /** One model call's usage, as the ledger keeps it. */
@@ -12,19 +12,27 @@ export interface UsageEntry extends Usage {
 }
 
 export function insertUsage(db: Database, entry: UsageEntry): void {
-  run(
+  insertUsages(db, [{ ...entry, created_at: nowIso() }]);
+}
+
+const USAGE_COLUMNS = [
+  "agent_id",
+  "turn_id",
+  "protocol",
+  "model",
+  "input_tokens",
+  "output_tokens",
+  "cost_micro_usd",
+  "created_at",
+] as const;
+
+/** Ledger rows, each with the time of its call. */
+export function insertUsages(db: Database, entries: (UsageEntry & { created_at: string })[]): void {
+  insertRows(
     db,
-    `INSERT INTO usage (agent_id, turn_id, protocol, model, input_tokens, output_tokens,
-                        cost_micro_usd, created_at)
-     VALUES ($agent, $turn, $protocol, $model, $input, $output, $cost, $now)`,
-    {
-      agent: entry.agent_id,
-      turn: entry.turn_id,
-      protocol: entry.protocol,
-      model: entry.model,
-      now: nowIso(),
-      ...usageParams(entry),
-    },
+    "usage",
+    USAGE_COLUMNS,
+    entries.map((entry) => USAGE_COLUMNS.map((column) => entry[column])),
   );
 }
 
