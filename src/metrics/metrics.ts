@@ -23,16 +23,30 @@ const TURN_OUTCOMES: Partial<Record<StoredEvent["type"], string>> = {
   "turn.cancelled": "cancelled",
 };
 
+/** Usage heard since the last scrape, for one series of agent, model and protocol. */
+interface UsageSinceScrape {
+  labels: UsageLabels;
+  input: number;
+  output: number;
+  cost: number;
+  knownCostCalls: number;
+  unknownCostCalls: number;
+}
+
 /**
  * agentd's Prometheus metrics. Counters follow the event stream: they are counted from events
- * as they are published, after their commit, so what is counted is what was stored, and one
- * event costs a switch and a counter increment. Gauges (agents, queue depth, subscribers,
- * process) are read when scraped. Per-agent series go when their agent is removed.
+ * as they are published, after their commit, so what is counted is what was stored. Events
+ * and usage, the counts that grow with every event an agent writes, are added up here (a map
+ * lookup per event) and handed to their counters when scraped, as prom-client hashes the
+ * labels of every increment. Gauges (agents, queue depth, subscribers, process) are read when
+ * scraped. Per-agent series go when their agent is removed.
  */
 export class AgentdMetrics {
   readonly registry = new Registry();
   private readonly protocols = new Map<string, string>();
   private readonly seriesOf = new Map<string, UsageLabels[]>();
+  private readonly eventsSinceScrape = new Map<string, number>();
+  private readonly usageSinceScrape = new Map<string, UsageSinceScrape>();
 
   private readonly events: Counter<"type">;
   private readonly turns: Counter<"outcome">;
@@ -81,24 +95,28 @@ export class AgentdMetrics {
       help: "Tokens used, by agent, model, protocol and kind (input or output)",
       labelNames: ["agent", "model", "protocol", "kind"],
       registers,
+      collect: () => this.handOverUsage(),
     });
     this.cost = new Counter({
       name: "agentd_cost_micro_usd_total",
       help: "Known cost in micro-USD, by agent, model and protocol",
       labelNames: ["agent", "model", "protocol"],
       registers,
+      collect: () => this.handOverUsage(),
     });
     this.unknownCost = new Counter({
       name: "agentd_unknown_cost_calls_total",
       help: "Model calls whose cost is unknown (no cost reported and no price for the model)",
       labelNames: ["agent", "model", "protocol"],
       registers,
+      collect: () => this.handOverUsage(),
     });
     this.events = new Counter({
       name: "agentd_events_total",
       help: "Events stored, by type",
       labelNames: ["type"],
       registers,
+      collect: () => this.handOverEvents(),
     });
     this.ingestLag = new Histogram({
       name: "agentd_ingest_lag_seconds",
@@ -191,7 +209,7 @@ export class AgentdMetrics {
   }
 
   private observe(event: StoredEvent): void {
-    this.events.inc({ type: event.type });
+    this.eventsSinceScrape.set(event.type, (this.eventsSinceScrape.get(event.type) ?? 0) + 1);
     const outcome = TURN_OUTCOMES[event.type];
     if (outcome !== undefined) this.turns.inc({ outcome });
     else if (event.type === "usage") this.usage(event.agent_id, event.data);
@@ -203,16 +221,39 @@ export class AgentdMetrics {
   }
 
   private usage(agentId: string, data: Extract<StoredEvent, { type: "usage" }>["data"]): void {
-    const labels = {
-      agent: agentId,
-      model: data.model ?? "unknown",
-      protocol: this.protocolOf(agentId),
-    };
-    this.remember(labels);
-    this.tokens.inc({ ...labels, kind: "input" }, data.input_tokens);
-    this.tokens.inc({ ...labels, kind: "output" }, data.output_tokens);
-    if (data.cost_micro_usd === null) this.unknownCost.inc(labels);
-    else this.cost.inc(labels, data.cost_micro_usd);
+    const model = data.model ?? "unknown";
+    const key = `${agentId}\n${model}`;
+    let series = this.usageSinceScrape.get(key);
+    if (series === undefined) {
+      const labels = { agent: agentId, model, protocol: this.protocolOf(agentId) };
+      this.remember(labels);
+      series = { labels, input: 0, output: 0, cost: 0, knownCostCalls: 0, unknownCostCalls: 0 };
+      this.usageSinceScrape.set(key, series);
+    }
+    series.input += data.input_tokens;
+    series.output += data.output_tokens;
+    if (data.cost_micro_usd === null) {
+      series.unknownCostCalls++;
+    } else {
+      series.knownCostCalls++;
+      series.cost += data.cost_micro_usd;
+    }
+  }
+
+  private handOverEvents(): void {
+    for (const [type, count] of this.eventsSinceScrape) this.events.inc({ type }, count);
+    this.eventsSinceScrape.clear();
+  }
+
+  private handOverUsage(): void {
+    for (const series of this.usageSinceScrape.values()) {
+      const { labels } = series;
+      this.tokens.inc({ ...labels, kind: "input" }, series.input);
+      this.tokens.inc({ ...labels, kind: "output" }, series.output);
+      if (series.knownCostCalls > 0) this.cost.inc(labels, series.cost);
+      if (series.unknownCostCalls > 0) this.unknownCost.inc(labels, series.unknownCostCalls);
+    }
+    this.usageSinceScrape.clear();
   }
 
   private protocolOf(agentId: string): string {
@@ -233,6 +274,9 @@ export class AgentdMetrics {
 
   /** The agent was removed: its series go, so that removed agents do not pile up. */
   private forget(agentId: string): void {
+    for (const [key, series] of this.usageSinceScrape) {
+      if (series.labels.agent === agentId) this.usageSinceScrape.delete(key);
+    }
     for (const labels of this.seriesOf.get(agentId) ?? []) {
       for (const kind of ["input", "output"]) this.tokens.remove({ ...labels, kind });
       this.cost.remove(labels);
