@@ -27,6 +27,8 @@ function write(level: Level, message: string): void {
 }
 
 export const log = {
+  /** Whether messages of this level are written: to skip building ones that would not be. */
+  enabled: (level: Level) => ORDER[level] >= ORDER[threshold],
   debug: (message: string) => write("debug", message),
   info: (message: string) => write("info", message),
   warn: (message: string) => write("warn", message),

@@ -119,7 +119,7 @@ export class AgentService {
 
   /** The agent's turns by status. */
   turnCounts(id: string): TurnCounts {
-    return countTurnsByStatus(this.deps.db, id).get(id) ?? noTurns();
+    return this.deps.turns.counts(id);
   }
 
   /** Every agent's turns by status, counted at once, for a list. */

@@ -16,12 +16,15 @@ import type { Transactions } from "../store/transactions.ts";
 import {
   addTurnUsage,
   closeOpenTurns,
+  countTurnsByStatus,
   getTurn,
   insertTurn,
   isOpenTurn,
   listTurns,
+  noTurns,
   type OpenTurn,
   openTurns,
+  type TurnCounts,
   type TurnPage,
   type TurnRecord,
   turnExists,
@@ -30,6 +33,7 @@ import {
 import { insertUsages, type UsageEntry } from "../store/usage.ts";
 import type { TurnStatus } from "./status.ts";
 import type { TurnObserver } from "./turn-limits.ts";
+import { TurnState } from "./turn-state.ts";
 import { checkTurnId, shortRandom } from "./validation.ts";
 import type { TurnWaiters } from "./waiters.ts";
 
@@ -53,13 +57,14 @@ export type Usage = Omit<Extract<AgentEvent, { type: "usage" }>, "type" | "model
  * still open; an id that names no open turn touches none. Callers waiting on a turn are woken
  * once its end is committed.
  *
- * Each agent's open turns (id and status, oldest first) are read from the store once and then
- * kept in memory, so that an event needs no query to find its turn. They stay true because
+ * Each agent's open turns (id and status, oldest first) and its counts of turns by status are
+ * read from the store once and then kept in memory (`TurnState`), so that an event needs no
+ * query to find its turn, nor an agent's answer one to count its turns. They stay true because
  * turns are opened, started and ended only here: each such write changes them too, a rollback
  * of the transaction that wrote makes them be read again, and a removed agent's are forgotten.
  */
 export class AgentTurns {
-  private readonly openByAgent = new Map<string, OpenTurn[]>();
+  private readonly states = new Map<string, TurnState>();
   /**
    * The model calls of the transaction under way, for their turns' totals and the usage
    * ledger: written together at its end (nothing reads those inside it).
@@ -85,9 +90,9 @@ export class AgentTurns {
       );
     }
     const prompt = { turn_id: turnId, input: input.message, metadata: input.metadata ?? null };
-    const open = this.openOf(agentId);
+    const state = this.stateOf(agentId);
     insertTurn(this.deps.db, { agent_id: agentId, id: turnId, ...prompt });
-    this.changing(agentId, open).push({ id: turnId, status: "queued" });
+    this.changing(agentId, state).opened(turnId);
     insertMessage(this.deps.db, agentId, { role: "user", content: prompt.input, turn_id: turnId });
     this.deps.bus.record(agentId, "turn.queued", { turn_id: turnId });
     this.observe((observer) => observer.opened(agentId, turnId));
@@ -123,8 +128,7 @@ export class AgentTurns {
     const turn = this.find(agentId, turnId);
     if (turn?.status === "queued") {
       updateTurn(this.deps.db, agentId, turn.id, { status: "running", started_at: nowIso() });
-      this.changing(agentId, this.openOf(agentId));
-      turn.status = "running";
+      this.changing(agentId, this.stateOf(agentId)).started(turn);
       this.observe((observer) => observer.started(agentId, turn.id));
     }
     this.deps.bus.record(agentId, "turn.started", { turn_id: turn?.id ?? turnId ?? null });
@@ -173,7 +177,7 @@ export class AgentTurns {
    */
   usage(agent: Pick<AgentRecord, "id" | "protocol">, usage: Usage): Spending | null {
     const spending = addAgentUsage(this.deps.db, agent.id, usage);
-    const turnId = this.openOf(agent.id)[0]?.id ?? null;
+    const turnId = this.stateOf(agent.id).open[0]?.id ?? null;
     this.unwrittenUsage.add({
       ...usage,
       agent_id: agent.id,
@@ -187,32 +191,37 @@ export class AgentTurns {
 
   /** The turns still waiting for their answers, oldest first. */
   openIds(agentId: string): string[] {
-    return this.openOf(agentId).map((turn) => turn.id);
+    return this.stateOf(agentId).open.map((turn) => turn.id);
+  }
+
+  /** The agent's turns, by status. */
+  counts(agentId: string): TurnCounts {
+    return this.stateOf(agentId).countsByStatus();
   }
 
   /** Every open turn ends: its agent's process is gone. */
   closeOpen(agentId: string, status: "error" | "cancelled", reason: string): void {
-    const open = this.openOf(agentId);
-    if (open.length === 0) return;
+    const state = this.stateOf(agentId);
+    if (state.open.length === 0) return;
     closeOpenTurns(this.deps.db, agentId, status, reason);
-    const closed = this.changing(agentId, open).splice(0);
+    const closed = this.changing(agentId, state).endedAll(status);
     for (const turn of closed) this.announceEnd(agentId, turn.id, status, reason);
   }
 
   /** The id names a turn that has already ended: an event about it is a repeat. */
   endedAlready(agentId: string, turnId: string | undefined): boolean {
     if (turnId === undefined) return false;
-    if (this.openOf(agentId).some((turn) => turn.id === turnId)) return false;
+    if (this.stateOf(agentId).find(turnId)) return false;
     return turnExists(this.deps.db, agentId, turnId);
   }
 
   hasOpen(agentId: string): boolean {
-    return this.openOf(agentId).length > 0;
+    return this.stateOf(agentId).open.length > 0;
   }
 
   /** The agent was removed, with its turns. */
   forget(agentId: string): void {
-    this.openByAgent.delete(agentId);
+    this.states.delete(agentId);
   }
 
   private announceEnd(agentId: string, turnId: string, status: TurnStatus, reason: string): void {
@@ -231,8 +240,7 @@ export class AgentTurns {
     fields: { response?: string | null; error?: string },
   ): void {
     updateTurn(this.deps.db, agentId, turn.id, { status, completed_at: nowIso(), ...fields });
-    const open = this.changing(agentId, this.openOf(agentId));
-    open.splice(open.indexOf(turn), 1);
+    this.changing(agentId, this.stateOf(agentId)).ended(turn, status);
     this.wake(agentId, turn.id);
   }
 
@@ -264,30 +272,32 @@ export class AgentTurns {
 
   /** The open turn an event is about: the one it names, else the oldest one still open. */
   private find(agentId: string, turnId: string | undefined): OpenTurn | null {
-    const open = this.openOf(agentId);
-    if (turnId === undefined) return open[0] ?? null;
-    return open.find((turn) => turn.id === turnId) ?? null;
+    const state = this.stateOf(agentId);
+    if (turnId === undefined) return state.open[0] ?? null;
+    return state.find(turnId) ?? null;
   }
 
-  /** The agent's open turns, oldest first: from memory, or from the store the first time. */
-  private openOf(agentId: string): OpenTurn[] {
-    let open = this.openByAgent.get(agentId);
-    if (open === undefined) {
-      open = openTurns(this.deps.db, agentId);
-      this.openByAgent.set(agentId, open);
+  /** What is known of the agent's turns: from memory, or from the store the first time. */
+  private stateOf(agentId: string): TurnState {
+    let state = this.states.get(agentId);
+    if (state === undefined) {
+      const { db } = this.deps;
+      const counts = countTurnsByStatus(db, agentId).get(agentId) ?? noTurns();
+      state = new TurnState(openTurns(db, agentId), counts);
+      this.states.set(agentId, state);
     }
-    return open;
+    return state;
   }
 
   /**
-   * `open` (the agent's open turns) is about to change with a write: should the transaction
-   * roll back, they are read from the store again.
+   * `state` is about to change with a write: should the transaction roll back, it is read
+   * from the store again.
    */
-  private changing(agentId: string, open: OpenTurn[]): OpenTurn[] {
+  private changing(agentId: string, state: TurnState): TurnState {
     this.deps.transactions.onRollback(() => {
-      if (this.openByAgent.get(agentId) === open) this.openByAgent.delete(agentId);
-    }, `open turns ${agentId}`);
-    return open;
+      if (this.states.get(agentId) === state) this.states.delete(agentId);
+    }, `turns of ${agentId}`);
+    return state;
   }
 }
 

@@ -10,9 +10,13 @@ export interface Listener {
   stop(): Promise<void>;
 }
 
+/** A request that takes longer than this is worth a warning, unless it may wait by design. */
+const SLOW_REQUEST_MS = 1000;
+
 /**
  * Serve the app with what must wrap every request: the body limit (checked before anything
- * reads the body, also for chunked bodies), the idle timeout, and one log line per request.
+ * reads the body, also for chunked bodies), the idle timeout, and one log line per request
+ * (debug; a warning for a server error or a slow answer).
  *
  * A connection is closed after `httpIdleTimeoutS` of silence while the client sends its request
  * and between requests, so idle keep-alive connections cannot pile up until no descriptor is
@@ -29,8 +33,7 @@ export function listen(app: App, config: Pick<Config, "host" | "port" | "httpIdl
     async fetch(request, server) {
       const begin = performance.now();
       const response = await handle(app, request, server, idle);
-      const ms = (performance.now() - begin).toFixed(1);
-      log.info(`${request.method} ${new URL(request.url).pathname} ${response.status} ${ms}ms`);
+      logRequest(request, response.status, performance.now() - begin);
       return response;
     },
   });
@@ -38,6 +41,24 @@ export function listen(app: App, config: Pick<Config, "host" | "port" | "httpIdl
     port: server.port ?? config.port,
     stop: () => server.stop(true),
   } satisfies Listener;
+}
+
+function logRequest(request: Request, status: number, ms: number): void {
+  const serverError = status >= 500;
+  const slow = ms >= SLOW_REQUEST_MS && !mayWait(request);
+  if (!serverError && !slow && !log.enabled("debug")) return;
+  const line = `${request.method} ${pathOf(request.url)} ${status} ${ms.toFixed(1)}ms`;
+  if (serverError) log.warn(line);
+  else if (slow) log.warn(`${line} (slow)`);
+  else log.debug(line);
+}
+
+/** Requests that wait for an agent (a turn's end) or stream: slow by design. */
+function mayWait(request: Request): boolean {
+  const url = new URL(request.url);
+  return (
+    url.searchParams.has("wait") || url.searchParams.has("follow") || url.pathname.endsWith("/send")
+  );
 }
 
 async function handle(app: App, received: Request, server: Server<undefined>, idle: number) {
@@ -63,12 +84,23 @@ async function readBody(request: Request): Promise<Request | Response> {
  * Elysia finds the path by searching for "/" from the 11th character of the URL, so a Host
  * header shorter than 4 characters ("http://a/x") would be routed wrongly. Such requests get
  * a URL with a host long enough; only the path and query matter for routing (the Host header
- * itself is kept, and checked).
+ * itself is kept, and checked). The URL is looked at as a string: parsing it costs more than
+ * most answers.
  */
 function withRoutableUrl(request: Request): Request {
-  const url = new URL(request.url);
-  if (url.host.length >= 4) return request;
-  return new Request(`http://localhost${url.pathname}${url.search}`, request);
+  const { url } = request;
+  const hostStart = url.indexOf("://") + 3;
+  const pathStart = url.indexOf("/", hostStart);
+  if ((pathStart === -1 ? url.length : pathStart) - hostStart >= 4) return request;
+  return new Request(`http://localhost${pathStart === -1 ? "/" : url.slice(pathStart)}`, request);
+}
+
+/** The path of a request's URL, without its query. */
+function pathOf(url: string): string {
+  const pathStart = url.indexOf("/", url.indexOf("://") + 3);
+  if (pathStart === -1) return "/";
+  const query = url.indexOf("?", pathStart);
+  return url.slice(pathStart, query === -1 ? undefined : query);
 }
 
 function tooLarge(size: number | null): Response {

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import type { BudgetAction, BudgetState } from "../agents/budget.ts";
 import type { AgentMode, AgentStatus, PermissionPolicy, RestartPolicy } from "../agents/status.ts";
+import { forgetAgent, keepAgent, keptAgent } from "./agent-records.ts";
 import { ADD_USAGE_SET, type Params, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 import { type AgentWorkspace, WORKSPACE_OF_AGENT } from "./workspaces.ts";
@@ -142,6 +143,7 @@ function insertRow(db: Database, agent: NewAgent & Partial<AgentRecord>): AgentR
   const values: Record<string, string | number | null> = {};
   for (const [key, value] of Object.entries(agent)) values[key] = toColumn(key, value);
   const columns = Object.keys(values);
+  forgetAgent(db, agent.id);
   run(
     db,
     `INSERT INTO agents (${columns.join(", ")}) VALUES (${columns.map((c) => `$${c}`).join(", ")})`,
@@ -150,9 +152,12 @@ function insertRow(db: Database, agent: NewAgent & Partial<AgentRecord>): AgentR
   return getAgent(db, agent.id) as AgentRecord;
 }
 
+/** The agent's record (a kept one is frozen: never change it, make a new one). */
 export function getAgent(db: Database, id: string): AgentRecord | null {
+  const kept = keptAgent(db, id);
+  if (kept) return kept;
   const row = db.query<Row, [string]>(`${SELECT_AGENTS} WHERE a.id = ?`).get(id);
-  return row ? fromRow(row) : null;
+  return row ? keepAgent(db, fromRow(row)) : null;
 }
 
 export interface AgentFilter {
@@ -180,6 +185,7 @@ export function updateAgent(db: Database, id: string, patch: AgentPatch): AgentR
   const sets = Object.keys(values)
     .filter((key) => key !== "id")
     .map((key) => `${key} = $${key}`);
+  forgetAgent(db, id);
   run(db, `UPDATE agents SET ${sets.join(", ")} WHERE id = $id`, values);
   return getAgent(db, id);
 }
@@ -192,6 +198,7 @@ export type Spending = Pick<AgentRecord, "cost_micro_usd" | "budget_micro_usd" |
  * comes back with the budget, so checking it costs no query of its own.
  */
 export function addAgentUsage(db: Database, id: string, usage: Usage): Spending | null {
+  forgetAgent(db, id);
   return db
     .query<Spending, [Params]>(
       `UPDATE agents SET ${ADD_USAGE_SET}, updated_at = $now WHERE id = $id
@@ -201,6 +208,7 @@ export function addAgentUsage(db: Database, id: string, usage: Usage): Spending 
 }
 
 export function incrementAgentTurns(db: Database, id: string): void {
+  forgetAgent(db, id);
   run(db, "UPDATE agents SET turns = turns + 1, updated_at = $now WHERE id = $id", {
     id,
     now: nowIso(),
@@ -228,10 +236,12 @@ export function countAgentsByStatusAndMode(
 }
 
 export function deleteAgent(db: Database, id: string): boolean {
+  forgetAgent(db, id);
   return run(db, "DELETE FROM agents WHERE id = $id", { id }).changes > 0;
 }
 
 /** How far a persistent agent's events file has been applied; not a change anyone sees. */
 export function setAgentEventsOffset(db: Database, id: string, offset: number): void {
+  forgetAgent(db, id);
   run(db, "UPDATE agents SET events_offset = $offset WHERE id = $id", { id, offset });
 }

@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { AgentStatus } from "../agents/status.ts";
+import { forgetAgent } from "./agent-records.ts";
 import { run } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
@@ -55,6 +56,7 @@ export type NewWorkspace = Pick<
 export function insertWorkspace(db: Database, workspace: NewWorkspace): WorkspaceRecord {
   const now = nowIso();
   const created_at = workspace.created_at ?? now;
+  forgetAgent(db, workspace.agent_id);
   run(
     db,
     `INSERT INTO workspaces
@@ -106,6 +108,7 @@ export function getWorkspaceListing(db: Database, agentId: string): WorkspaceLis
 
 /** Its agent used it just now. */
 export function touchWorkspace(db: Database, agentId: string): void {
+  forgetAgent(db, agentId);
   run(db, "UPDATE workspaces SET accessed_at = $now WHERE agent_id = $agent", {
     agent: agentId,
     now: nowIso(),
@@ -114,6 +117,7 @@ export function touchWorkspace(db: Database, agentId: string): void {
 
 /** A measurement: the size, or that the directory is gone. A removed workspace stays removed. */
 export function recordWorkspaceSize(db: Database, agentId: string, sizeBytes: number | null): void {
+  forgetAgent(db, agentId);
   run(
     db,
     `UPDATE workspaces
@@ -124,5 +128,6 @@ export function recordWorkspaceSize(db: Database, agentId: string, sizeBytes: nu
 }
 
 export function markWorkspaceRemoved(db: Database, agentId: string): void {
+  forgetAgent(db, agentId);
   run(db, "UPDATE workspaces SET status = 'removed' WHERE agent_id = $agent", { agent: agentId });
 }

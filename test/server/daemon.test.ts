@@ -24,7 +24,7 @@ async function stateWarnings(daemon: TestDaemon): Promise<string[]> {
 
 describe("daemon HTTP basics", () => {
   test("starts on port 0, answers /health, and exits 0 on SIGTERM", async () => {
-    const daemon = await startDaemon();
+    const daemon = await startDaemon({ args: ["--log-level", "debug"] });
     expect(daemon.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const health = await daemon.api<Record<string, unknown>>("/health");
     expect(health.status).toBe(200);
@@ -33,6 +33,15 @@ describe("daemon HTTP basics", () => {
     expect(typeof health.body.uptime_s).toBe("number");
     expect(await daemon.stop("SIGTERM")).toBe(0);
     expect(daemon.stderr()).toContain("GET /health 200");
+  });
+
+  test("logs a line per request only at debug level", async () => {
+    const daemon = await startDaemon();
+    expect((await daemon.api("/health")).status).toBe(200);
+    expect((await daemon.api("/agents/nobody")).status).toBe(404);
+    expect(await daemon.stop("SIGTERM")).toBe(0);
+    expect(daemon.stderr()).not.toContain("GET /health");
+    expect(daemon.stderr()).not.toContain("GET /agents/nobody");
   });
 
   test("creates its state owner-only: directories 0700; database, its journal, lock and agent logs 0600", async () => {
