@@ -38,7 +38,7 @@ interface UsageSinceScrape {
  * as they are published, after their commit, so what is counted is what was stored. Events
  * and usage, the counts that grow with every event an agent writes, are added up here (a map
  * lookup per event) and handed to their counters when scraped, as prom-client hashes the
- * labels of every increment. Gauges (agents, queue depth, subscribers, process) are read when
+ * labels of every increment; so are HTTP requests. Gauges (agents, queue depth, subscribers, process) are read when
  * scraped. Per-agent series go when their agent is removed.
  */
 export class AgentdMetrics {
@@ -47,6 +47,10 @@ export class AgentdMetrics {
   private readonly seriesOf = new Map<string, UsageLabels[]>();
   private readonly eventsSinceScrape = new Map<string, number>();
   private readonly usageSinceScrape = new Map<string, UsageSinceScrape>();
+  private readonly requestsSinceScrape = new Map<
+    string,
+    { labels: { method: string; route: string; status: string }; count: number }
+  >();
 
   private readonly events: Counter<"type">;
   private readonly turns: Counter<"outcome">;
@@ -157,6 +161,7 @@ export class AgentdMetrics {
       help: "HTTP requests by method, route and status",
       labelNames: ["method", "route", "status"],
       registers,
+      collect: () => this.handOverRequests(),
     });
     this.httpDuration = new Histogram({
       name: "agentd_http_request_duration_seconds",
@@ -204,7 +209,14 @@ export class AgentdMetrics {
   }
 
   httpRequest(method: string, route: string, status: number, seconds: number): void {
-    this.httpRequests.inc({ method, route, status: String(status) });
+    const key = `${method} ${route} ${status}`;
+    const series = this.requestsSinceScrape.get(key);
+    if (series) series.count++;
+    else
+      this.requestsSinceScrape.set(key, {
+        labels: { method, route, status: String(status) },
+        count: 1,
+      });
     this.httpDuration.observe({ method, route }, seconds);
   }
 
@@ -243,6 +255,13 @@ export class AgentdMetrics {
   private handOverEvents(): void {
     for (const [type, count] of this.eventsSinceScrape) this.events.inc({ type }, count);
     this.eventsSinceScrape.clear();
+  }
+
+  private handOverRequests(): void {
+    for (const { labels, count } of this.requestsSinceScrape.values()) {
+      this.httpRequests.inc(labels, count);
+    }
+    this.requestsSinceScrape.clear();
   }
 
   private handOverUsage(): void {

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import { isDashboardRequest } from "./dashboard.ts";
 import { errorResponse } from "./errors.ts";
+import { pathOf } from "./request-url.ts";
 
 /**
  * What anyone may read: liveness for probes that hold no token, the API's description, and the
@@ -27,7 +28,7 @@ export function bearerAuth(token: string | null, metricsToken: string | null = n
   const forMetrics = metricsToken === null ? main : [...main, digest(metricsToken)];
   return new Elysia({ name: "agentd.auth" }).onRequest(({ request }) => {
     const method = request.method === "HEAD" ? "GET" : request.method;
-    const path = new URL(request.url).pathname;
+    const path = pathOf(request.url);
     if (OPEN.has(`${method} ${path}`) || isDashboardRequest(method, path)) return;
     const accepted = path === METRICS_PATH ? forMetrics : main;
     if (accepted.length === 0) return;

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import { errorResponse } from "./errors.ts";
+import { hostOf } from "./request-url.ts";
 
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE";
 const ALLOWED_HEADERS = "authorization, content-type, last-event-id";
@@ -32,7 +33,7 @@ export function crossOrigin(config: Pick<Config, "allowedOrigins">) {
 }
 
 function isSameOrigin(origin: string, request: Request): boolean {
-  const host = request.headers.get("host") ?? new URL(request.url).host;
+  const host = request.headers.get("host") ?? hostOf(request.url);
   return origin === `http://${host}`;
 }
 

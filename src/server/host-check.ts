@@ -2,6 +2,9 @@ import { Elysia } from "elysia";
 import type { Config } from "../config.ts";
 import { isLoopbackHost, parseHost } from "../loopback.ts";
 import { errorResponse } from "./errors.ts";
+import { hostOf } from "./request-url.ts";
+
+const KEPT_VERDICTS = 64;
 
 /**
  * The DNS-rebinding defence. A web page at evil.example can point its name at 127.0.0.1 and
@@ -12,11 +15,23 @@ import { errorResponse } from "./errors.ts";
 export function hostCheck(config: Pick<Config, "host" | "allowedHosts">) {
   const enforced = isLoopbackHost(config.host) || config.allowedHosts.length > 0;
   const allowed = new Set(config.allowedHosts);
+  const isAllowed = (header: string) => {
+    const host = parseHost(header);
+    return host !== null && (isLoopbackHost(host.name) || allowed.has(host.name));
+  };
+  // Clients name the daemon the same way each time: the verdicts on the few Host headers seen
+  // are kept (a bounded number: anyone may send any header).
+  const verdicts = new Map<string, boolean>();
   return new Elysia({ name: "agentd.host-check" }).onRequest(({ request }) => {
     if (!enforced) return;
-    const header = request.headers.get("host") ?? new URL(request.url).host;
-    const host = parseHost(header);
-    if (host !== null && (isLoopbackHost(host.name) || allowed.has(host.name))) return;
+    const header = request.headers.get("host") ?? hostOf(request.url);
+    let verdict = verdicts.get(header);
+    if (verdict === undefined) {
+      verdict = isAllowed(header);
+      if (verdicts.size >= KEPT_VERDICTS) verdicts.clear();
+      verdicts.set(header, verdict);
+    }
+    if (verdict) return;
     return errorResponse(
       403,
       "host_not_allowed",

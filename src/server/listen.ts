@@ -3,6 +3,7 @@ import { type Config, MAX_BODY_BYTES } from "../config.ts";
 import { log } from "../log.ts";
 import type { App } from "./app.ts";
 import { errorResponse } from "./errors.ts";
+import { hostOf, pathAndQueryOf, pathOf } from "./request-url.ts";
 import { endsItsConnection } from "./streaming.ts";
 
 export interface Listener {
@@ -73,6 +74,8 @@ async function handle(app: App, received: Request, server: Server<undefined>, id
 /** The request with its whole body read (within the limit), or the 413 answer. */
 async function readBody(request: Request): Promise<Request | Response> {
   const declared = request.headers.get("content-length");
+  // Without a length or a chunked encoding an HTTP/1.1 request has no body (most GETs).
+  if (declared === null && !request.headers.has("transfer-encoding")) return request;
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) return tooLarge(Number(declared));
   if (request.body === null) return request;
   const body = await readLimited(request.body, MAX_BODY_BYTES);
@@ -84,23 +87,11 @@ async function readBody(request: Request): Promise<Request | Response> {
  * Elysia finds the path by searching for "/" from the 11th character of the URL, so a Host
  * header shorter than 4 characters ("http://a/x") would be routed wrongly. Such requests get
  * a URL with a host long enough; only the path and query matter for routing (the Host header
- * itself is kept, and checked). The URL is looked at as a string: parsing it costs more than
- * most answers.
+ * itself is kept, and checked).
  */
 function withRoutableUrl(request: Request): Request {
-  const { url } = request;
-  const hostStart = url.indexOf("://") + 3;
-  const pathStart = url.indexOf("/", hostStart);
-  if ((pathStart === -1 ? url.length : pathStart) - hostStart >= 4) return request;
-  return new Request(`http://localhost${pathStart === -1 ? "/" : url.slice(pathStart)}`, request);
-}
-
-/** The path of a request's URL, without its query. */
-function pathOf(url: string): string {
-  const pathStart = url.indexOf("/", url.indexOf("://") + 3);
-  if (pathStart === -1) return "/";
-  const query = url.indexOf("?", pathStart);
-  return url.slice(pathStart, query === -1 ? undefined : query);
+  if (hostOf(request.url).length >= 4) return request;
+  return new Request(`http://localhost${pathAndQueryOf(request.url)}`, request);
 }
 
 function tooLarge(size: number | null): Response {

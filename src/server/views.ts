@@ -6,18 +6,51 @@ import type { TurnCounts, TurnRecord } from "../store/turns.ts";
 
 /** Records as the API shows them: internal fields left out, cents derived. */
 
+/**
+ * Field by field, in the schema's order: an object built so is written by JSON.stringify
+ * several times faster than one made by spreading a record without some of its fields.
+ */
 export function agentView(agent: AgentRecord, turnCounts: TurnCounts): AgentView {
-  const {
-    events_offset: _offset,
-    pid_start: _pidStart,
-    budget_micro_usd: budget,
-    ...visible
-  } = agent;
   return {
-    ...visible,
+    id: agent.id,
+    name: agent.name,
+    title: agent.title,
+    mode: agent.mode,
+    protocol: agent.protocol,
+    status: agent.status,
+    command: agent.command,
+    provider: agent.provider,
+    model: agent.model,
+    cwd: agent.cwd,
+    workspace: agent.workspace,
+    thinking: agent.thinking,
+    extra_args: agent.extra_args,
+    env: agent.env,
+    webhook: agent.webhook,
+    turn_envelope: agent.turn_envelope,
+    pid: agent.pid,
+    prompt: agent.prompt,
+    summary: agent.summary,
+    error: agent.error,
+    exit_code: agent.exit_code,
+    cost_micro_usd: agent.cost_micro_usd,
     cost_cents: centsOf(agent.cost_micro_usd),
-    budget_usd: budget === null ? null : microToUsd(budget),
+    budget_usd: agent.budget_micro_usd === null ? null : microToUsd(agent.budget_micro_usd),
+    budget_action: agent.budget_action,
+    budget_state: agent.budget_state,
+    input_tokens: agent.input_tokens,
+    output_tokens: agent.output_tokens,
+    turns: agent.turns,
     turn_counts: turnCounts,
+    restarts: agent.restarts,
+    permissions: agent.permissions,
+    session_id: agent.session_id,
+    restart: agent.restart,
+    turn_timeout_s: agent.turn_timeout_s,
+    created_at: agent.created_at,
+    started_at: agent.started_at,
+    completed_at: agent.completed_at,
+    updated_at: agent.updated_at,
   };
 }
 
