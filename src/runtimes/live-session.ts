@@ -23,7 +23,9 @@ export class LiveSession {
     /** False: the process was already talking to an earlier session (a daemon restart). */
     handshake: boolean,
   ) {
-    const emit = (events: AgentEvent[]) => recorder.apply(agent.id, events);
+    // The closure keeps the id only: a record held for the life of every process adds up.
+    const { id } = agent;
+    const emit = (events: AgentEvent[]) => recorder.apply(id, events);
     this.session = driver.open(
       { write, emit },
       {

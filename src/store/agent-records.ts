@@ -2,12 +2,12 @@ import type { Database } from "bun:sqlite";
 import type { AgentRecord } from "./agents.ts";
 
 /** Records kept per database: the API's reads go to few agents at a time. */
-const KEPT = 256;
+const KEPT = 64;
 
 const byDatabase = new WeakMap<Database, Map<string, AgentRecord>>();
 
 /**
- * Agents' records as last read outside a transaction, the last 256 read per database,
+ * Agents' records as last read outside a transaction, the last 64 read per database,
  * so that the reads the API makes again and again (an agent's page, a send) cost no query.
  * They stay true because only committed rows are kept (a row read inside a transaction might
  * yet be rolled back), and every write of an agent's row or of its workspace's — all of that

@@ -180,7 +180,9 @@ export class RunRuntime implements AgentRuntime {
     const driver = protocols.get(agent.protocol);
     if (!driver) throw new Error(`unknown protocol "${agent.protocol}"`);
     const spec = launchSpec(agent, driver, config);
-    const agentLog = this.deps.logs.open(agent.id);
+    // Closures that live as long as the process keep the id, not the whole record.
+    const { id } = agent;
+    const agentLog = this.deps.logs.open(id);
     // The session needs the process to write to, and the process's output needs the session:
     // output read before the session exists cannot happen (nothing awaits in between).
     let session: LiveSession | null = null;
@@ -191,7 +193,7 @@ export class RunRuntime implements AgentRuntime {
       (line) => session?.receive(line) ?? [],
       (batch) => {
         keepLastWords(lastWords, batch.events);
-        recorder.applyOutput(agent.id, batch.events);
+        recorder.applyOutput(id, batch.events);
       },
     );
     let process: AgentProcess;
@@ -214,11 +216,11 @@ export class RunRuntime implements AgentRuntime {
     this.running.set(agent.id, running);
     void process.exited.then((exit) => {
       agentLog.close();
-      if (this.running.get(agent.id) === running) this.running.delete(agent.id);
+      if (this.running.get(id) === running) this.running.delete(id);
       try {
-        this.ended(agent.id, exit, Date.now() - running.startedAt);
+        this.ended(id, exit, Date.now() - running.startedAt);
       } catch (error) {
-        log.error(`${agent.id}: could not record its exit: ${errorMessage(error)}`);
+        log.error(`${id}: could not record its exit: ${errorMessage(error)}`);
       }
     });
     return running;
