@@ -47,6 +47,7 @@ export function agentView(agent: AgentRecord, turnCounts: TurnCounts): AgentView
     session_id: agent.session_id,
     restart: agent.restart,
     turn_timeout_s: agent.turn_timeout_s,
+    turn_idle_timeout_s: agent.turn_idle_timeout_s,
     created_at: agent.created_at,
     started_at: agent.started_at,
     completed_at: agent.completed_at,
