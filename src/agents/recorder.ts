@@ -43,18 +43,18 @@ export class AgentRecorder {
 
   constructor(private readonly deps: RecorderDeps) {}
 
-  /**
-   * Apply one batch of an agent's events; `alongside` writes in the same transaction (a
-   * persistent agent's file offset). Returns whether it was stored. A batch that cannot be
-   * written is not retried here: the agent's reader must keep reading, or the agent would
-   * block on a full pipe (a persistent agent's events are read again from its file).
-   */
   /** A batch of the agent's own output (not agentd's events about it): applied, and heard. */
   applyOutput(agentId: string, events: AgentEvent[], alongside?: () => void): boolean {
     this.deps.heard?.(agentId);
     return this.apply(agentId, events, alongside);
   }
 
+  /**
+   * Apply one batch of an agent's events; `alongside` writes in the same transaction (a
+   * persistent agent's file offset). Returns whether it was stored. A batch that cannot be
+   * written is not retried here: the agent's reader must keep reading, or the agent would
+   * block on a full pipe (a persistent agent's events are read again from its file).
+   */
   apply(agentId: string, events: AgentEvent[], alongside?: () => void): boolean {
     if (events.length === 0 && alongside === undefined) return true;
     const began = performance.now();
