@@ -5,6 +5,7 @@ import { log } from "../log.ts";
 import type { AgentEvent } from "../protocols/session.ts";
 import { type AgentRecord, getAgent } from "../store/agents.ts";
 import { StorageError } from "../store/database-health.ts";
+import { addedUp, type Usage } from "../store/sql.ts";
 import type { Transactions } from "../store/transactions.ts";
 import type { WebhookOutbox } from "../webhooks/outbox.ts";
 import type { BudgetGuard } from "./budget-guard.ts";
@@ -64,7 +65,12 @@ export class AgentRecorder {
         const agent = getAgent(this.deps.db, agentId);
         if (!agent) return;
         if (lost) this.deps.bus.record(agentId, "log", { level: "error", message: lost.notice() });
-        for (const event of events) this.applyOne(agent, event);
+        const spent = new UnaddedUsage();
+        for (const event of events) {
+          if (readsAgent(event)) this.addSpent(agentId, spent);
+          this.applyOne(agent, event, spent);
+        }
+        this.addSpent(agentId, spent);
         alongside?.();
       });
     } catch (error) {
@@ -82,7 +88,7 @@ export class AgentRecorder {
   }
 
   /** `agent` is the record as the batch began: for what events do not change (model, protocol). */
-  private applyOne(agent: AgentRecord, event: AgentEvent): void {
+  private applyOne(agent: AgentRecord, event: AgentEvent, spent: UnaddedUsage): void {
     const { turns, lifecycle } = this.deps;
     const agentId = agent.id;
     if (endsTurn(event) && turns.endedAlready(agentId, event.turn_id)) {
@@ -108,7 +114,7 @@ export class AgentRecorder {
         lifecycle.turnEnded(agentId);
         return;
       case "usage":
-        this.usage(agent, event);
+        spent.add(this.usage(agent, event));
         return;
       case "session":
         lifecycle.update(agentId, { session_id: event.session_id });
@@ -121,19 +127,33 @@ export class AgentRecorder {
     }
   }
 
-  /** A call's model is the agent's own when it does not say; its cost, the price table's. */
-  private usage(agent: AgentRecord, event: Extract<AgentEvent, { type: "usage" }>): void {
+  /**
+   * A call's model is the agent's own when it does not say; its cost, the price table's.
+   * Returns what it adds to the agent's totals.
+   */
+  private usage(agent: AgentRecord, event: Extract<AgentEvent, { type: "usage" }>): Usage {
     const model = event.model ?? agent.model;
     const cost =
       event.cost_micro_usd ??
       this.deps.prices.costOf(model, event.input_tokens, event.output_tokens);
-    const spending = this.deps.turns.usage(agent, {
+    const usage = {
       input_tokens: event.input_tokens,
       output_tokens: event.output_tokens,
       cost_micro_usd: cost,
-      model,
-    });
-    if (spending) this.deps.budgets.spent(agent.id, spending);
+    };
+    this.deps.turns.usage(agent, { ...usage, model });
+    return usage;
+  }
+
+  /**
+   * The usage seen since the last time into the agent's totals, in one update, and its budget
+   * checked on them: before anything that reads or writes the agent's row, and at the end.
+   */
+  private addSpent(agentId: string, spent: UnaddedUsage): void {
+    const usage = spent.take();
+    if (usage === null) return;
+    const spending = this.deps.turns.addToAgent(agentId, usage);
+    if (spending) this.deps.budgets.spent(agentId, spending);
   }
 
   private completed(agentId: string, named: string | undefined, response: string | null): void {
@@ -147,6 +167,26 @@ export class AgentRecorder {
       const input = turnId === null ? undefined : turns.get(agentId, turnId).input;
       this.deps.titles.assign(agentId, agent.prompt ?? input ?? response ?? "", response);
     }
+  }
+}
+
+/** Events whose handling reads or writes the agent's row (the others are only recorded). */
+function readsAgent(event: AgentEvent): boolean {
+  return event.type.startsWith("turn.") || event.type === "session";
+}
+
+/** Usage of a batch not yet added to its agent's totals. */
+class UnaddedUsage {
+  private sum: Usage | null = null;
+
+  add(usage: Usage): void {
+    this.sum = this.sum === null ? { ...usage } : addedUp(this.sum, usage);
+  }
+
+  take(): Usage | null {
+    const sum = this.sum;
+    this.sum = null;
+    return sum;
   }
 }
 

@@ -11,6 +11,7 @@ import {
 } from "../store/agents.ts";
 import { insertMessage } from "../store/messages.ts";
 import { PendingWrites } from "../store/pending-writes.ts";
+import { addedUp, type Usage as StoreUsage } from "../store/sql.ts";
 import { nowIso } from "../store/time.ts";
 import type { Transactions } from "../store/transactions.ts";
 import {
@@ -172,11 +173,11 @@ export class AgentTurns {
   }
 
   /**
-   * Tokens and cost of one model call: the agent's totals (at once: its budget is checked on
-   * them), the turn under way, and the usage ledger. Returns the agent's spending after it.
+   * Tokens and cost of one model call, into the turn under way and the usage ledger. The
+   * agent's own totals are the caller's to add (`addToAgent`), for all the calls of a batch at
+   * once.
    */
-  usage(agent: Pick<AgentRecord, "id" | "protocol">, usage: Usage): Spending | null {
-    const spending = addAgentUsage(this.deps.db, agent.id, usage);
+  usage(agent: Pick<AgentRecord, "id" | "protocol">, usage: Usage): void {
     const turnId = this.stateOf(agent.id).open[0]?.id ?? null;
     this.unwrittenUsage.add({
       ...usage,
@@ -186,7 +187,11 @@ export class AgentTurns {
       created_at: nowIso(),
     });
     this.deps.bus.record(agent.id, "usage", { ...usage, turn_id: turnId });
-    return spending;
+  }
+
+  /** Model calls' tokens and cost into the agent's totals; returns its spending after them. */
+  addToAgent(agentId: string, usage: StoreUsage): Spending | null {
+    return addAgentUsage(this.deps.db, agentId, usage);
   }
 
   /** The turns still waiting for their answers, oldest first. */
@@ -304,17 +309,6 @@ export class AgentTurns {
 type LedgerEntry = UsageEntry & { created_at: string };
 
 /** Two calls' usage together; a cost is unknown only when neither is known, as in the store. */
-function addedUp(a: Usage, b: Usage): Omit<Usage, "model"> {
-  return {
-    input_tokens: a.input_tokens + b.input_tokens,
-    output_tokens: a.output_tokens + b.output_tokens,
-    cost_micro_usd:
-      a.cost_micro_usd === null && b.cost_micro_usd === null
-        ? null
-        : (a.cost_micro_usd ?? 0) + (b.cost_micro_usd ?? 0),
-  };
-}
-
 /** What a sender waiting for its turn hears: how it ended, or that it is still going. */
 export function outcomeOf(turn: TurnRecord): SendResult {
   switch (turn.status) {

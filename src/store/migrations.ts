@@ -207,4 +207,35 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE agents ADD COLUMN turn_idle_timeout_s INTEGER;
   `,
+  // Issue 10: events are stored a batch to a row (the events of an agent recorded together, in
+  // one transaction), as a JSON array of [type, data, created_at]: SQLite's cost is per row, so
+  // one row per event capped ingestion far below what reading and parsing the lines costs. A
+  // batch holds the seqs last_seq - count + 1 to last_seq; those before first_seq were pruned.
+  // last_seq is AUTOINCREMENT so that no seq is ever handed out twice, as before; the sequence
+  // goes on from the old table's. The view "events" shows one row per event, as the table did.
+  `
+  CREATE TABLE event_batches (
+    last_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    agent_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    count INTEGER NOT NULL CHECK (count > 0),
+    first_seq INTEGER NOT NULL,
+    events TEXT NOT NULL,
+    CHECK (first_seq BETWEEN last_seq - count + 1 AND last_seq)
+  ) STRICT;
+  CREATE INDEX event_batches_by_agent ON event_batches (agent_id, last_seq);
+  INSERT INTO event_batches (last_seq, agent_id, count, first_seq, events)
+    SELECT seq, agent_id, 1, seq, json_array(json_array(type, json(data), created_at))
+    FROM events ORDER BY seq;
+  INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'event_batches', seq FROM sqlite_sequence WHERE name = 'events'
+      AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'event_batches');
+  UPDATE sqlite_sequence
+    SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))
+    WHERE name = 'event_batches';
+  DROP TABLE events;
+  CREATE VIEW events (seq, agent_id, type, data, created_at) AS
+    SELECT b.last_seq - b.count + 1 + e.key, b.agent_id, e.value ->> 0, e.value -> 1, e.value ->> 2
+    FROM event_batches b, json_each(b.events) e
+    WHERE b.last_seq - b.count + 1 + e.key >= b.first_seq;
+  `,
 ];

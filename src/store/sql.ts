@@ -23,6 +23,18 @@ export interface Usage {
   cost_micro_usd: number | null;
 }
 
+/** Two usages together; an unknown cost added to a known one counts as nothing. */
+export function addedUp(a: Usage, b: Usage): Usage {
+  return {
+    input_tokens: a.input_tokens + b.input_tokens,
+    output_tokens: a.output_tokens + b.output_tokens,
+    cost_micro_usd:
+      a.cost_micro_usd === null && b.cost_micro_usd === null
+        ? null
+        : (a.cost_micro_usd ?? 0) + (b.cost_micro_usd ?? 0),
+  };
+}
+
 export function usageParams(usage: Usage): Params {
   return { input: usage.input_tokens, output: usage.output_tokens, cost: usage.cost_micro_usd };
 }

@@ -22,13 +22,14 @@ describe("database", () => {
       1,
     );
     const tables = db
-      .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
       .all()
       .map((row) => row.name);
     for (const table of [
       "agents",
       "turns",
       "messages",
+      "event_batches",
       "events",
       "workspaces",
       "webhook_deliveries",
