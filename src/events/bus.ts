@@ -20,7 +20,7 @@ export interface EventObserver {
 /**
  * Stores every event (giving it its seq) and hands it to live subscribers once the
  * transaction that stored it has committed. The events of a transaction are written together
- * at its end, in the order recorded (a few multi-row INSERTs instead of one per event). An
+ * at its end, in the order recorded (a row for each run of one agent's events). An
  * agent's events beyond the retention are pruned in the same transaction as the batch that
  * pushed them past it: however fast an agent writes, it never has more than the retention
  * committed.
@@ -37,25 +37,35 @@ export class EventBus {
   private readonly counts = new Map<string, number>();
   /** Events recorded in the transaction under way, each given its seq when written. */
   private readonly unwritten: PendingWrites<StoredEvent>;
+  /** Agents whose events went past the retention in the transaction under way. */
+  private readonly overRetention = new Set<string>();
+  private readonly pruneStep = () => this.pruneAll();
+  private readonly forgetCounts = () => this.counts.clear();
 
   constructor(
     private readonly db: Database,
     private readonly transactions: Transactions,
     private readonly retention: number,
   ) {
-    this.unwritten = new PendingWrites(transactions, "events", (events) =>
-      appendEvents(db, events),
-    );
+    this.unwritten = new PendingWrites(transactions, "events", (events) => {
+      appendEvents(db, events);
+      transactions.afterCommit(() => this.publish(events));
+    });
   }
 
   record<T extends EventType>(agentId: string, type: T, data: EventData<T>): void {
-    const before = this.counts.get(agentId) ?? this.countStored(agentId);
-    const event = { seq: 0, agent_id: agentId, type, data, created_at: nowIso() } as StoredEvent;
-    this.unwritten.add(event);
-    this.transactions.afterCommit(() => this.publish(event));
-    this.setCount(agentId, before + 1);
-    if (before + 1 > this.retention) {
-      this.transactions.beforeCommit(`prune ${agentId}`, () => this.prune(agentId));
+    const count = (this.counts.get(agentId) ?? this.countStored(agentId)) + 1;
+    this.unwritten.add({
+      seq: 0,
+      agent_id: agentId,
+      type,
+      data,
+      created_at: nowIso(),
+    } as StoredEvent);
+    this.setCount(agentId, count);
+    if (count > this.retention) {
+      this.overRetention.add(agentId);
+      this.transactions.beforeCommit("prune events", this.pruneStep);
     }
   }
 
@@ -97,9 +107,16 @@ export class EventBus {
     for (const observer of this.observers) observer.forget?.(agentId);
   }
 
-  private publish(event: StoredEvent): void {
-    notify(this.listeners, (listener) => listener(event));
-    notify(this.observers, (observer) => observer.event(event));
+  private publish(events: StoredEvent[]): void {
+    for (const event of events) {
+      notify(this.listeners, (listener) => listener(event));
+      notify(this.observers, (observer) => observer.event(event));
+    }
+  }
+
+  private pruneAll(): void {
+    for (const agentId of this.overRetention) this.prune(agentId);
+    this.overRetention.clear();
   }
 
   /** The oldest of the agent's events go, down to the retention. */
@@ -115,9 +132,10 @@ export class EventBus {
     return countEvents(this.db, agentId);
   }
 
+  /** A rollback forgets every count (each is counted again when next needed): they are rare. */
   private setCount(agentId: string, count: number): void {
     this.counts.set(agentId, count);
-    this.transactions.onRollback(() => this.counts.delete(agentId), `event count ${agentId}`);
+    this.transactions.onRollback(this.forgetCounts, "event counts");
   }
 }
 
