@@ -64,7 +64,7 @@ async function startLocked(config: Config, lock: StateLock): Promise<RunningDaem
   }
   for (const warning of stateDirectoryWarnings(config)) log.warn(warning);
   const db = openDatabase(config.dbPath);
-  const checkpointer = await startCheckpointer(db);
+  const checkpointer = startCheckpointer(db);
   let agents: ReturnType<typeof wireAgents>;
   try {
     agents = wireAgents(config, db, builtinProtocols());

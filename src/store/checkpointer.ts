@@ -18,26 +18,22 @@ export interface Checkpointer {
  * second instead, and the daemon's connection never does. Where the worker cannot start,
  * checkpoints stay where SQLite puts them.
  */
-export async function startCheckpointer(db: Database): Promise<Checkpointer> {
+export function startCheckpointer(db: Database): Checkpointer {
   const worker = new Worker(workerUrl());
-  const ready = await new Promise<boolean>((resolve) => {
-    const timeout = setTimeout(() => resolve(false), START_TIMEOUT_MS);
-    worker.onmessage = (message) => {
-      clearTimeout(timeout);
-      resolve(message.data === "ready");
-    };
-    worker.onerror = () => resolve(false);
-    worker.postMessage({ path: db.filename, intervalMs: INTERVAL_MS });
+  // Not awaited by the daemon's start: until the worker is ready, SQLite checkpoints as usual.
+  const started = workerReady(worker, db.filename).then((ready) => {
+    if (!ready) {
+      worker.terminate();
+      log.warn("the checkpoint worker did not start; SQLite checkpoints during commits");
+      return false;
+    }
+    worker.onmessage = (message) => log.warn(`database: ${String(message.data)}`);
+    db.run("PRAGMA wal_autocheckpoint = 0");
+    return true;
   });
-  if (!ready) {
-    worker.terminate();
-    log.warn("the checkpoint worker did not start; SQLite checkpoints during commits");
-    return { stop: async () => {} };
-  }
-  worker.onmessage = (message) => log.warn(`database: ${String(message.data)}`);
-  db.run("PRAGMA wal_autocheckpoint = 0");
   return {
     stop: async () => {
+      if (!(await started)) return;
       db.run("PRAGMA wal_autocheckpoint = 1000");
       const stopped = new Promise<void>((resolve) => {
         worker.onmessage = () => resolve();
@@ -48,6 +44,18 @@ export async function startCheckpointer(db: Database): Promise<Checkpointer> {
       worker.terminate();
     },
   };
+}
+
+function workerReady(worker: Worker, path: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timeout = setTimeout(() => resolve(false), START_TIMEOUT_MS);
+    worker.onmessage = (message) => {
+      clearTimeout(timeout);
+      resolve(message.data === "ready");
+    };
+    worker.onerror = () => resolve(false);
+    worker.postMessage({ path, intervalMs: INTERVAL_MS });
+  });
 }
 
 /**

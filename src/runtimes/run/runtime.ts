@@ -110,6 +110,8 @@ export class RunRuntime implements AgentRuntime {
       [...this.running.values()].some((running) => running.process.pid === pid),
     );
     const agents = listAgents(this.deps.db, { mode: "run" });
+    // Finding processes reads every process's environment: not worth it for no agent at all.
+    if (agents.length === 0) return;
     const leaders = new Map<number, string>();
     for (const agent of agents) {
       if (agent.pid !== null && agent.pid_start !== null && isAlive(agent.pid, agent.pid_start)) {
