@@ -213,6 +213,8 @@ export const MIGRATIONS: readonly string[] = [
   // batch holds the seqs last_seq - count + 1 to last_seq; those before first_seq were pruned.
   // last_seq is AUTOINCREMENT so that no seq is ever handed out twice, as before; the sequence
   // goes on from the old table's. The view "events" shows one row per event, as the table did.
+  // For the same reason a usage ledger row may stand for several calls written together, of one
+  // turn and model, their costs all known or all unknown.
   `
   CREATE TABLE event_batches (
     last_seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -237,5 +239,7 @@ export const MIGRATIONS: readonly string[] = [
     SELECT b.last_seq - b.count + 1 + e.key, b.agent_id, e.value ->> 0, e.value -> 1, e.value ->> 2
     FROM event_batches b, json_each(b.events) e
     WHERE b.last_seq - b.count + 1 + e.key >= b.first_seq;
+
+  ALTER TABLE usage ADD COLUMN calls INTEGER NOT NULL DEFAULT 1 CHECK (calls > 0);
   `,
 ];

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { UsageGroup } from "../agents/cost.ts";
-import { insertRows, type Params, type Usage } from "./sql.ts";
+import { addedUp, insertRows, type Params, type Usage } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
 /** One model call's usage, as the ledger keeps it. */
@@ -24,15 +24,29 @@ const USAGE_COLUMNS = [
   "output_tokens",
   "cost_micro_usd",
   "created_at",
+  "calls",
 ] as const;
 
-/** Ledger rows, each with the time of its call. */
-export function insertUsages(db: Database, entries: (UsageEntry & { created_at: string })[]): void {
+type TimedEntry = UsageEntry & { created_at: string };
+
+/**
+ * Ledger rows for calls written together: one row per agent, turn, protocol, model and whether
+ * the cost is known, counting its calls (SQLite's cost is per row), with the time of the last.
+ */
+export function insertUsages(db: Database, entries: TimedEntry[]): void {
+  const rows = new Map<string, TimedEntry & { calls: number }>();
+  for (const entry of entries) {
+    const key = [entry.agent_id, entry.turn_id, entry.protocol, entry.model].join("\n");
+    const known = `${key}\n${entry.cost_micro_usd === null}`;
+    const row = rows.get(known);
+    if (row === undefined) rows.set(known, { ...entry, calls: 1 });
+    else rows.set(known, { ...entry, ...addedUp(row, entry), calls: row.calls + 1 });
+  }
   insertRows(
     db,
     "usage",
     USAGE_COLUMNS,
-    entries.map((entry) => USAGE_COLUMNS.map((column) => entry[column])),
+    [...rows.values()].map((row) => USAGE_COLUMNS.map((column) => row[column])),
   );
 }
 
@@ -65,12 +79,12 @@ const GROUP_KEY: Record<UsageGroup, string> = {
 };
 
 const TOTALS = `
-  count(*) AS calls,
+  coalesce(sum(calls), 0) AS calls,
   count(DISTINCT agent_id || '/' || turn_id) AS turns,
   coalesce(sum(input_tokens), 0) AS input_tokens,
   coalesce(sum(output_tokens), 0) AS output_tokens,
   sum(cost_micro_usd) AS cost_micro_usd,
-  count(*) - count(cost_micro_usd) AS unknown_cost_calls,
+  coalesce(sum(CASE WHEN cost_micro_usd IS NULL THEN calls END), 0) AS unknown_cost_calls,
   count(DISTINCT CASE WHEN cost_micro_usd IS NULL THEN agent_id || '/' || turn_id END)
     AS unknown_cost_turns`;
 

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openDatabase } from "../../src/store/db.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
-import { insertUsage, usageByGroup, usageTotal } from "../../src/store/usage.ts";
+import { insertUsage, insertUsages, usageByGroup, usageTotal } from "../../src/store/usage.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const LEDGER = MIGRATIONS.findIndex((migration) => migration.includes("CREATE TABLE usage"));
@@ -108,6 +108,33 @@ describe("the usage ledger", () => {
       unknown_cost_turns: 2,
     });
     expect(usageByGroup(db, "agent", everything).map((row) => row.key)).toEqual(["a-1", "a-2"]);
+    db.close();
+  });
+
+  test("calls written together share a row per turn, model and known cost, and every call still counts", () => {
+    const db = openDatabase(join(tempDir(), "agentd.db"));
+    const at = (entry: ReturnType<typeof call>) => ({
+      ...entry,
+      created_at: "2026-01-01T00:00:00.000Z",
+    });
+    insertUsages(db, [
+      at(call("t1", "m1", 100)),
+      at(call("t1", "m1", 50)),
+      at(call("t1", "m1", null)),
+      at(call("t1", "m1", null)),
+      at(call("t2", "m1", 1)),
+    ]);
+    const rows = db.query<{ n: number }, []>("SELECT count(*) AS n FROM usage").get()?.n;
+    expect(rows).toBe(3);
+    expect(usageTotal(db, everything)).toEqual({
+      calls: 5,
+      turns: 2,
+      input_tokens: 50,
+      output_tokens: 5,
+      cost_micro_usd: 151,
+      unknown_cost_calls: 2,
+      unknown_cost_turns: 1,
+    });
     db.close();
   });
 
