@@ -5,7 +5,9 @@ import { Agentd } from "./agentd.ts";
 import { createAgent, removeAgent, turn } from "./agents.ts";
 import { LineChild } from "./line-child.ts";
 import { baselineProgram, FLOOD_AGENT } from "./paths.ts";
+import { cpuSeconds } from "./proc.ts";
 import type { BenchContext, Check, Sides } from "./scenario.ts";
+import { median } from "./stats.ts";
 
 /**
  * How far above the retention an agent's stored events may go during a flood: the issue allows
@@ -45,16 +47,26 @@ export async function ingestSides(
     baselineProgram("pipe-reader.ts"),
   );
   const totalLines = size.agents * size.linesPerAgent;
+  // CPU time per line of each side, less swayed than the rates by what else the machine runs.
+  const cpu = { agentd: [] as number[], baseline: [] as number[] };
+  const cpuPerLine = (pid: number, side: number[]) => {
+    const before = cpuSeconds(pid);
+    return () => side.push(((cpuSeconds(pid) - before) * 1e6) / totalLines);
+  };
   return {
     async agentd() {
       const flood = await FloodDaemon.start(context, size, how);
       try {
-        return totalLines / ((await flood.floodAll()) / 1000);
+        const measured = cpuPerLine(flood.daemon.pid, cpu.agentd);
+        const ms = await flood.floodAll();
+        measured();
+        return totalLines / (ms / 1000);
       } finally {
         await flood.close();
       }
     },
     async baseline() {
+      const measured = cpuPerLine(reader.pid, cpu.baseline);
       const answer = await reader.request<{ ms: number; lines: number }>({
         agents: size.agents,
         lines: size.linesPerAgent,
@@ -66,11 +78,13 @@ export async function ingestSides(
       if (answer.lines !== expected) {
         throw new Error(`the baseline parsed ${answer.lines} lines, not ${expected}`);
       }
+      measured();
       return totalLines / (answer.ms / 1000);
     },
     check: () => checkIngestion(context, size, how),
     notes: () => [
       `${size.agents === 1 ? "one agent" : `${size.agents} agents`} × ${size.linesPerAgent} lines, retention ${size.retention} events per agent`,
+      cpuNote(cpu.agentd, cpu.baseline),
     ],
     async close() {
       await reader.close();
@@ -237,4 +251,11 @@ class HeldEvents {
     clearInterval(this.timer);
     this.db.close();
   }
+}
+
+/** The median CPU time per line of each side (the daemon's process; the baseline's reader). */
+function cpuNote(agentd: number[], baseline: number[]): string {
+  if (agentd.length === 0 || baseline.length === 0) return "CPU per line: not measured";
+  const [ours, theirs] = [median(agentd), median(baseline)];
+  return `CPU per line (median, the daemon's process with all its threads; the baseline's reader): agentd ${ours.toFixed(2)} µs, baseline ${theirs.toFixed(2)} µs, a ratio of ${(theirs / ours).toFixed(3)}× by CPU time`;
 }
