@@ -26,24 +26,20 @@ import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentRuntime, WriteOptions } from "../runtimes/runtime.ts";
 import {
   type AgentFilter,
+  type AgentPage,
+  type AgentPageRequest,
   type AgentRecord,
   countAgentsByStatus,
   deleteAgent,
   getAgent,
+  listAgentPage,
   listAgents,
   type NewAgent,
   updateAgent,
 } from "../store/agents.ts";
 import { listMessages, type MessageRecord } from "../store/messages.ts";
 import type { Transactions } from "../store/transactions.ts";
-import {
-  countTurnsByStatus,
-  isOpenTurn,
-  noTurns,
-  type TurnCounts,
-  type TurnPage,
-  type TurnRecord,
-} from "../store/turns.ts";
+import { isOpenTurn, type TurnCounts, type TurnPage, type TurnRecord } from "../store/turns.ts";
 import type { AgentWorkspaces, PreparedWorkspace } from "../workspace/agent-workspaces.ts";
 import type { BudgetGuard } from "./budget-guard.ts";
 import type { AgentLifecycle } from "./lifecycle.ts";
@@ -97,6 +93,11 @@ export class AgentService {
     return listAgents(this.deps.db, filter);
   }
 
+  /** One page of the list of agents, oldest first. */
+  page(request: AgentPageRequest): AgentPage {
+    return listAgentPage(this.deps.db, request);
+  }
+
   get(id: string): AgentRecord {
     const agent = getAgent(this.deps.db, id);
     if (!agent) throw new NotFoundError(`no agent "${id}"`);
@@ -120,12 +121,6 @@ export class AgentService {
   /** The agent's turns by status. */
   turnCounts(id: string): TurnCounts {
     return this.deps.turns.counts(id);
-  }
-
-  /** Every agent's turns by status, counted at once, for a list. */
-  allTurnCounts(): (id: string) => TurnCounts {
-    const counts = countTurnsByStatus(this.deps.db);
-    return (id) => counts.get(id) ?? noTurns();
   }
 
   async create(input: CreateAgentInput, options: WriteOptions = NOT_FORCED): Promise<AgentRecord> {

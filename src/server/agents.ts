@@ -1,4 +1,5 @@
 import { Elysia, t } from "elysia";
+import { DEFAULT_AGENT_PAGE, MAX_AGENT_PAGE } from "../api/paging.ts";
 import {
   AgentModeSchema,
   AgentSchema,
@@ -15,10 +16,11 @@ import {
 } from "../api/schemas.ts";
 import { readLog } from "../logs/follow.ts";
 import type { AgentRecord } from "../store/agents.ts";
+import { nextPageHeader, positionOf } from "./agent-pages.ts";
 import type { AppContext } from "./context.ts";
 import { isOn, QueryFlag, QueryInteger } from "./query.ts";
 import { streamingResponse } from "./streaming.ts";
-import { agentView, turnView } from "./views.ts";
+import { agentJson, agentView, jsonResponse, turnView } from "./views.ts";
 
 const IdParams = t.Object({ id: t.String() });
 const TurnParams = t.Object({ id: t.String(), turn_id: t.String() });
@@ -33,6 +35,11 @@ const Force = t.Optional(
 );
 const ForceQuery = t.Object({ force: Force });
 
+const CURSOR_HELP =
+  "where the page starts: copied from the Link header of the page before; leave it out for the first page";
+const LINK_HELP =
+  'RFC 8288: `</agents?…&cursor=…>; rel="next"`, the next page with this request\'s filters and limit; absent on the last page';
+
 function forced(query: { force?: string | undefined }) {
   return { force: query.force === "1" || query.force === "true" };
 }
@@ -40,6 +47,7 @@ function forced(query: { force?: string | undefined }) {
 export function agentRoutes(ctx: AppContext) {
   const agents = ctx.agents;
   const view = (agent: AgentRecord) => agentView(agent, agents.turnCounts(agent.id));
+  const json = (agent: AgentRecord) => agentJson(agent, agents.turnCounts(agent.id));
   return new Elysia({ prefix: "/agents", tags: ["agents"] })
     .post(
       "/",
@@ -57,20 +65,36 @@ export function agentRoutes(ctx: AppContext) {
     )
     .get(
       "/",
-      ({ query }) => {
-        const turnCounts = agents.allTurnCounts();
-        return agents.list(query).map((agent) => agentView(agent, turnCounts(agent.id)));
+      ({ query, request }) => {
+        const page = agents.page({
+          status: query.status,
+          mode: query.mode,
+          after: query.cursor === undefined ? undefined : positionOf(query.cursor),
+          limit: query.limit ?? DEFAULT_AGENT_PAGE,
+        });
+        const last = page.agents.at(-1);
+        const headers: Record<string, string> =
+          page.more && last !== undefined ? { link: nextPageHeader(request.url, last) } : {};
+        return jsonResponse(`[${page.agents.map(json).join(",")}]`, headers);
       },
       {
         query: t.Object({
           status: t.Optional(AgentStatusSchema),
           mode: t.Optional(AgentModeSchema),
+          limit: t.Optional(QueryInteger("limit", 1, MAX_AGENT_PAGE)),
+          cursor: t.Optional(t.String({ description: CURSOR_HELP })),
         }),
-        response: t.Array(AgentSchema),
-        detail: { summary: "List agents" },
+        response: t.Array(AgentSchema, {
+          description: "a page of agents, oldest first",
+          // The response headers of the OpenAPI document (the plugin reads them from here).
+          headers: { Link: t.String({ description: LINK_HELP }) },
+        }),
+        detail: {
+          summary: `List agents, oldest first, a page at a time (${DEFAULT_AGENT_PAGE} unless limit says otherwise, ${MAX_AGENT_PAGE} at most); the Link header names the next page`,
+        },
       },
     )
-    .get("/:id", ({ params }) => view(agents.get(params.id)), {
+    .get("/:id", ({ params }) => jsonResponse(json(agents.get(params.id))), {
       params: IdParams,
       response: AgentSchema,
       detail: { summary: "One agent" },

@@ -55,6 +55,35 @@ export function agentView(agent: AgentRecord, turnCounts: TurnCounts): AgentView
   };
 }
 
+/** Each kept record's JSON, with the turn counts it was written with. */
+const written = new WeakMap<AgentRecord, { counts: TurnCounts; json: string }>();
+
+/**
+ * The agent's view as JSON. A kept record (frozen: never changed) is written once for as long
+ * as its turn counts stay the same, so the API's reads of unchanged agents cost no writing.
+ */
+export function agentJson(agent: AgentRecord, turnCounts: TurnCounts): string {
+  const last = written.get(agent);
+  if (last !== undefined && sameCounts(last.counts, turnCounts)) return last.json;
+  const json = JSON.stringify(agentView(agent, turnCounts));
+  if (Object.isFrozen(agent)) written.set(agent, { counts: turnCounts, json });
+  return json;
+}
+
+function sameCounts(a: TurnCounts, b: TurnCounts): boolean {
+  for (const status in a) {
+    if (a[status as keyof TurnCounts] !== b[status as keyof TurnCounts]) return false;
+  }
+  return true;
+}
+
+/** A JSON answer written already; the header is the one Elysia gives objects. */
+export function jsonResponse(json: string, headers: Record<string, string> = {}): Response {
+  return new Response(json, {
+    headers: { "content-type": "application/json;charset=utf-8", ...headers },
+  });
+}
+
 export function turnView(turn: TurnRecord): TurnView {
   const { position: _position, ...visible } = turn;
   return { ...visible, cost_cents: centsOf(turn.cost_micro_usd) };

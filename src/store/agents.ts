@@ -1,7 +1,15 @@
 import type { Database } from "bun:sqlite";
 import type { BudgetAction, BudgetState } from "../agents/budget.ts";
 import type { AgentMode, AgentStatus, PermissionPolicy, RestartPolicy } from "../agents/status.ts";
-import { forgetAgent, keepAgent, keptAgent } from "./agent-records.ts";
+import {
+  type AgentListing,
+  type AgentPosition,
+  forgetAgent,
+  keepAgent,
+  keepListing,
+  keptAgent,
+  keptListing,
+} from "./agent-records.ts";
 import { ADD_USAGE_SET, type Params, run, type Usage, usageParams } from "./sql.ts";
 import { nowIso } from "./time.ts";
 import { type AgentWorkspace, WORKSPACE_OF_AGENT } from "./workspaces.ts";
@@ -163,6 +171,43 @@ export function getAgent(db: Database, id: string): AgentRecord | null {
 export interface AgentFilter {
   status?: AgentStatus | undefined;
   mode?: AgentMode | undefined;
+}
+
+export type { AgentPosition } from "./agent-records.ts";
+
+export interface AgentPageRequest extends AgentFilter {
+  /** Only agents after this one in list order (created_at, then id); from the first without. */
+  after?: AgentPosition | undefined;
+  limit: number;
+}
+
+export interface AgentPage {
+  agents: AgentRecord[];
+  /** Whether more agents follow the page's last. */
+  more: boolean;
+}
+
+/**
+ * One page of the list of agents (oldest first). Paged by position, not by offset: an agent
+ * created or removed between two pages moves no other agent from one page to the next.
+ */
+export function listAgentPage(db: Database, request: AgentPageRequest): AgentPage {
+  const agents: AgentRecord[] = [];
+  for (const agent of currentListing(db).from(request.after)) {
+    if (request.status !== undefined && agent.status !== request.status) continue;
+    if (request.mode !== undefined && agent.mode !== request.mode) continue;
+    if (agents.length === request.limit) return { agents, more: true };
+    agents.push(agent);
+  }
+  return { agents, more: false };
+}
+
+/** Every agent, kept (see agent-records.ts) and brought up to date. */
+function currentListing(db: Database): AgentListing {
+  const kept = db.inTransaction ? undefined : keptListing(db);
+  if (kept === undefined) return keepListing(db, listAgents(db));
+  kept.refresh((id) => getAgent(db, id));
+  return kept;
 }
 
 export function listAgents(db: Database, filter: AgentFilter = {}): AgentRecord[] {
