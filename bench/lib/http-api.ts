@@ -15,6 +15,12 @@ export interface ReadLoad {
   connections: number;
 }
 
+/**
+ * The whole list in one page (GET /agents answers 100 agents a page by default), so that both
+ * sides answer the same bytes: every agent.
+ */
+const LIST_PATH = "/agents?limit=1000";
+
 /** Requests the API sees at once while the agents are created. */
 const CREATE_CONCURRENCY = 16;
 
@@ -29,10 +35,10 @@ export async function readSides(context: BenchContext, load: ReadLoad): Promise<
   let server: LineChild | undefined;
   try {
     const ids = await createStopped(daemon, load.agents);
-    const path = load.read === "list" ? "/agents" : `/agents/${ids[0]}`;
+    const path = load.read === "list" ? LIST_PATH : `/agents/${ids[0]}`;
     const dir = context.session.dir("static-json");
     const bodies = [join(dir, "list.json"), join(dir, "one.json")] as const;
-    writeFileSync(bodies[0], await (await daemon.fetch("/agents")).text());
+    writeFileSync(bodies[0], await (await daemon.fetch(LIST_PATH)).text());
     writeFileSync(bodies[1], await (await daemon.fetch(`/agents/${ids[0]}`)).text());
     const bytes = (await (await daemon.fetch(path)).arrayBuffer()).byteLength;
     const started = await LineChild.start(context.session, "the static-json baseline", [
@@ -46,7 +52,7 @@ export async function readSides(context: BenchContext, load: ReadLoad): Promise<
       agentd: () => wrk(context.session, `${daemon.url}${path}`, { ...load, seconds }),
       baseline: () => wrk(context.session, `${baseUrl}${path}`, { ...load, seconds }),
       notes: () => [
-        `${load.agents} agents stored, GET ${load.read === "list" ? "/agents" : "/agents/:id"} answers ${bytes} bytes; wrk, ${load.connections} connections, ${seconds} s per measurement`,
+        `${load.agents} agents stored, GET ${load.read === "list" ? LIST_PATH : "/agents/:id"} answers ${bytes} bytes; wrk, ${load.connections} connections, ${seconds} s per measurement`,
       ],
       async close() {
         await running.close();

@@ -20,7 +20,7 @@ import { nextPageHeader, positionOf } from "./agent-pages.ts";
 import type { AppContext } from "./context.ts";
 import { isOn, QueryFlag, QueryInteger } from "./query.ts";
 import { streamingResponse } from "./streaming.ts";
-import { agentJson, agentView, jsonResponse, turnView } from "./views.ts";
+import { agentJson, agentView, jsonArray, jsonResponse, turnView } from "./views.ts";
 
 const IdParams = t.Object({ id: t.String() });
 const TurnParams = t.Object({ id: t.String(), turn_id: t.String() });
@@ -75,7 +75,7 @@ export function agentRoutes(ctx: AppContext) {
         const last = page.agents.at(-1);
         const headers: Record<string, string> =
           page.more && last !== undefined ? { link: nextPageHeader(request.url, last) } : {};
-        return jsonResponse(`[${page.agents.map(json).join(",")}]`, headers);
+        return jsonResponse(jsonArray(page.agents.map(json)), headers);
       },
       {
         query: t.Object({

@@ -1,5 +1,6 @@
 import { microToUsd } from "../agents/budget.ts";
 import { centsOf } from "../agents/cost.ts";
+import { TURN_STATUSES } from "../agents/status.ts";
 import type { AgentView, TurnView } from "../api/schemas.ts";
 import type { AgentRecord } from "../store/agents.ts";
 import type { TurnCounts, TurnRecord } from "../store/turns.ts";
@@ -71,9 +72,29 @@ export function agentJson(agent: AgentRecord, turnCounts: TurnCounts): string {
 }
 
 function sameCounts(a: TurnCounts, b: TurnCounts): boolean {
-  for (const status in a) {
-    if (a[status as keyof TurnCounts] !== b[status as keyof TurnCounts]) return false;
-  }
+  for (const status of TURN_STATUSES) if (a[status] !== b[status]) return false;
+  return true;
+}
+
+/** The last array written, and what it was written from. */
+let lastArray: { items: readonly string[]; json: string } | undefined;
+
+/**
+ * A JSON array of values written already. The same items as the last time give the same
+ * string, not a new one: a list read again and again (a dashboard's, a script's) while its
+ * agents stay the same is joined once, and megabytes are not copied for every request.
+ */
+export function jsonArray(items: readonly string[]): string {
+  if (lastArray !== undefined && sameItems(lastArray.items, items)) return lastArray.json;
+  const json = `[${items.join(",")}]`;
+  lastArray = { items, json };
+  return json;
+}
+
+function sameItems(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  // Each item is a kept record's JSON: the very same string while the record is unchanged.
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
