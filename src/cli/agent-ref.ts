@@ -12,7 +12,7 @@ import { formatTable } from "./table.ts";
 export async function resolveAgent(client: DaemonClient, ref: string): Promise<AgentView> {
   const exact = await client.jsonOrNull<AgentView>("GET", agentPath(ref));
   if (exact !== null) return exact;
-  return pickAgent(ref, await client.json<AgentView[]>("GET", "/agents"));
+  return pickAgent(ref, await client.all<AgentView>("/agents"));
 }
 
 /** The id of the agent `ref` names. */

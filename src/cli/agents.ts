@@ -109,7 +109,7 @@ export const lsCommand = defineCommand({
   async run({ flags, positionals }) {
     noArguments(positionals);
     const query = { status: flags.status, mode: flags.mode };
-    const agents = await clientFrom(flags).json<AgentView[]>("GET", "/agents", { query });
+    const agents = await clientFrom(flags).all<AgentView>("/agents", { query });
     if (flags.json) printJson(agents);
     else if (flags.quiet) process.stdout.write(agents.map((agent) => `${agent.id}\n`).join(""));
     else process.stdout.write(agentTable(agents));
@@ -221,7 +221,7 @@ export const rmCommand = defineCommand({
     }
     const client = clientFrom(flags);
     const ids = flags.stopped
-      ? (await client.json<AgentView[]>("GET", "/agents"))
+      ? (await client.all<AgentView>("/agents"))
           .filter((agent) => STOPPED_STATUSES.has(agent.status))
           .map((agent) => agent.id)
       : await Promise.all(positionals.map((ref) => resolveAgentId(client, ref)));

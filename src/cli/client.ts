@@ -1,3 +1,4 @@
+import { nextPage } from "../api/paging.ts";
 import { ConfigError, cliToken, resolveDaemonUrl } from "../config.ts";
 import { errorMessage } from "../errors.ts";
 import { type FlagSpecs, type FlagValues, UsageError } from "./args.ts";
@@ -45,12 +46,42 @@ export class DaemonClient {
   ) {}
 
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    return this.send(method, this.address(path, options.query), options);
+  }
+
+  async json<T>(method: string, path: string, options?: RequestOptions): Promise<T> {
+    return this.parsed<T>(await this.request(method, path, options), `${method} ${path}`);
+  }
+
+  /**
+   * Every item of a list the daemon answers a page at a time (`GET /agents`): the first page
+   * at `path`, then each page the one before names in its Link header, on the same daemon.
+   */
+  async all<T>(path: string, options: RequestOptions = {}): Promise<T[]> {
+    const items: T[] = [];
+    let url = this.address(path, options.query);
+    for (;;) {
+      const response = await this.send("GET", url, options);
+      const page = await this.parsed<unknown>(response, `GET ${path}`);
+      if (!Array.isArray(page)) {
+        throw new CommandFailure(
+          `the daemon at ${this.url} answered GET ${path} with something that is not a list; is it an agentd daemon?`,
+        );
+      }
+      items.push(...(page as T[]));
+      const next = nextPage(response.headers.get("link"));
+      if (next === null) return items;
+      url = this.nextPageUrl(next, url);
+    }
+  }
+
+  private async send(method: string, url: string, options: RequestOptions): Promise<Response> {
     const headers = new Headers();
     if (this.token !== null) headers.set("authorization", `Bearer ${this.token}`);
     if (options.body !== undefined) headers.set("content-type", "application/json");
     let response: Response;
     try {
-      response = await fetch(this.address(path, options.query), {
+      response = await fetch(url, {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -66,8 +97,7 @@ export class DaemonClient {
     return response;
   }
 
-  async json<T>(method: string, path: string, options?: RequestOptions): Promise<T> {
-    const response = await this.request(method, path, options);
+  private async parsed<T>(response: Response, what: string): Promise<T> {
     let text: string;
     try {
       text = await response.text();
@@ -80,9 +110,23 @@ export class DaemonClient {
       return JSON.parse(text) as T;
     } catch {
       throw new CommandFailure(
-        `the daemon at ${this.url} answered ${method} ${path} with something that is not JSON; is it an agentd daemon?`,
+        `the daemon at ${this.url} answered ${what} with something that is not JSON; is it an agentd daemon?`,
       );
     }
+  }
+
+  /**
+   * The next page's URL, resolved against the page's own. Only ever on this daemon (the token
+   * goes with it), and never the same page again.
+   */
+  private nextPageUrl(target: string, current: string): string {
+    const next = new URL(target, current);
+    if (next.origin !== new URL(this.url).origin || next.href === new URL(current).href) {
+      throw new CommandFailure(
+        `the daemon at ${this.url} named ${next.href} as the next page after ${current}; not following it: is it an agentd daemon?`,
+      );
+    }
+    return next.href;
   }
 
   /** Like `json`, but null when the daemon answers 404. */

@@ -123,7 +123,7 @@ async function adopt(
       dryRun,
       agentd: {
         agentIds: async () =>
-          new Set((await client.json<AgentView[]>("GET", "/agents")).map((agent) => agent.id)),
+          new Set((await client.all<AgentView>("/agents")).map((agent) => agent.id)),
         create: (body: CreateAgentInput) => client.json<AgentView>("POST", "/agents", { body }),
       },
       units: {

@@ -1,3 +1,4 @@
+import { nextPage } from "../api/paging.ts";
 import type { ErrorBody } from "../api/schemas.ts";
 
 /**
@@ -60,6 +61,21 @@ export class Api {
     return this.json<T>("GET", path, undefined, signal);
   }
 
+  /**
+   * Every item of a list the daemon answers a page at a time (`GET /agents`): the first page
+   * at `path`, then each page the one before names in its Link header, on the same daemon.
+   */
+  async all<T>(path: string, signal?: AbortSignal): Promise<T[]> {
+    const items: T[] = [];
+    let next: string | null = path;
+    while (next !== null) {
+      const response = await this.send("GET", next, undefined, {}, signal);
+      items.push(...((await response.json()) as T[]));
+      next = this.nextPagePath(response, next);
+    }
+    return items;
+  }
+
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.json<T>("POST", path, body);
   }
@@ -71,6 +87,22 @@ export class Api {
   /** A response whose body the caller reads as it arrives (event streams, followed logs). */
   async open(path: string, headers: Record<string, string>, signal: AbortSignal) {
     return this.send("GET", path, undefined, headers, signal);
+  }
+
+  /** The path of the page the answer's Link header names next, on this daemon; null at the end. */
+  private nextPagePath(response: Response, current: string): string | null {
+    const target = nextPage(response.headers.get("link"));
+    if (target === null) return null;
+    const next = new URL(target, response.url);
+    const path = `${next.pathname}${next.search}`;
+    if (next.origin !== new URL(response.url).origin || path === current) {
+      throw new ApiError(
+        0,
+        "bad_next_page",
+        `the daemon named ${next.href} as the page after ${current}; not following it`,
+      );
+    }
+    return path;
   }
 
   private async json<T>(

@@ -66,7 +66,7 @@ export function Overview() {
     const agentRounds = new Refresher<string>(async (ids, all) => {
       try {
         if (all || ids.size > READ_ONE_BY_ONE) {
-          const list = await api.get<AgentView[]>("/agents");
+          const list = await api.all<AgentView>("/agents");
           setAgents(new Map(list.map((agent) => [agent.id, agent])));
           setLoaded(true);
         } else {

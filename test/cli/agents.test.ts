@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { DEFAULT_AGENT_PAGE } from "../../src/api/paging.ts";
 import type { AgentView as AgentJson } from "../../src/api/schemas.ts";
 import { worktreeRequest } from "../../src/cli/agents.ts";
 import { REPO_ROOT, startDaemon, stopAllDaemons, type TestDaemon } from "../helpers/daemon.ts";
@@ -279,6 +280,51 @@ describe("a session through the CLI", () => {
     const forced = await agentd(["rm", "--force", tree]);
     expect(forced.code).toBe(0);
     expect(existsSync(workspace)).toBe(false);
+  });
+});
+
+describe(`more agents than one page of GET /agents (${DEFAULT_AGENT_PAGE})`, () => {
+  let many: TestDaemon;
+  let created: AgentJson[];
+
+  beforeAll(async () => {
+    many = await startDaemon();
+    created = [];
+    for (let i = 0; i <= DEFAULT_AGENT_PAGE; i++) {
+      const res = await many.api<AgentJson>("/agents", {
+        method: "POST",
+        body: JSON.stringify({ name: `many${i}`, command: FAKE_AGENT.split(" "), start: false }),
+      });
+      expect(res.status).toBe(201);
+      created.push(res.body);
+    }
+    // The list's order: by creation, then by id (agents created within a millisecond).
+    created.sort((a, b) =>
+      a.created_at === b.created_at
+        ? Number(a.id > b.id) - Number(a.id < b.id)
+        : a.created_at.localeCompare(b.created_at),
+    );
+  });
+
+  const onMany = (args: string[]) => runCli(args, { env: { AGENTD_URL: many.url } });
+
+  test("ls lists every agent, oldest first, and --json prints them all as one list", async () => {
+    const quiet = await onMany(["ls", "-q"]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toBe(created.map((agent) => `${agent.id}\n`).join(""));
+    const json = await onMany(["ls", "--json", "--status", "pending"]);
+    expect((JSON.parse(json.stdout) as AgentJson[]).map((agent) => agent.id)).toEqual(
+      created.map((agent) => agent.id),
+    );
+  });
+
+  test("an agent on the last page is found by its name and by the start of its id", async () => {
+    const last = created.at(-1) as AgentJson;
+    for (const ref of [last.name, last.id.slice(0, -3)]) {
+      const { stdout, code } = await onMany(["show", "--json", ref]);
+      expect(code).toBe(0);
+      expect((JSON.parse(stdout) as AgentJson).id).toBe(last.id);
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
+import { DEFAULT_AGENT_PAGE } from "../../src/api/paging.ts";
 import type { AgentView } from "../../src/api/schemas.ts";
 import {
   describeWithBrowser,
@@ -109,6 +110,22 @@ describeWithBrowser("the dashboard in a browser", () => {
     expect((await daemon.api(`/agents/${agent.id}`, { method: "DELETE" })).status).toBe(200);
     await row(page, agent.id).waitFor({ state: "detached" });
     await page.getByText("No agents yet").waitFor();
+  });
+
+  test(`the overview shows every agent, more than a page of the list (${DEFAULT_AGENT_PAGE})`, async () => {
+    const daemon = await startDaemon();
+    const agents: AgentView[] = [];
+    for (let i = 0; i <= DEFAULT_AGENT_PAGE; i++) {
+      agents.push(await createEcho(daemon, { name: `many${i}`, start: false }));
+    }
+    const page = await openPage(browser, `${daemon.url}/`);
+    await streamLive(page);
+    await waitFor("every agent to be counted", async () =>
+      (await page.locator('[data-total="agents"]').textContent()) === String(agents.length)
+        ? true
+        : undefined,
+    );
+    expect(await page.locator("tr[data-agent]").count()).toBe(agents.length);
   });
 
   test("filters by status and mode, and searches", async () => {

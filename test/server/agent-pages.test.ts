@@ -53,13 +53,13 @@ async function allPages(world: World, path: string) {
 
 const ids = (agents: readonly AgentView[]) => agents.map((agent) => agent.id);
 
+const byBytes = (a: string, b: string) => Number(a > b) - Number(a < b);
+
 /** The list order: by creation, then by id. */
 function listOrder(agents: readonly AgentView[]): string[] {
   return ids(
     [...agents].sort((a, b) =>
-      a.created_at === b.created_at
-        ? a.id.localeCompare(b.id)
-        : a.created_at.localeCompare(b.created_at),
+      a.created_at === b.created_at ? byBytes(a.id, b.id) : byBytes(a.created_at, b.created_at),
     ),
   );
 }
