@@ -13,7 +13,8 @@ import { type CliOptions, NO_AGENT, runCli } from "./run-cli.ts";
 // Real processes on a loaded machine: Bun's 5 s default is too short.
 setDefaultTimeout(60_000);
 
-const FAKE_AGENT = `${process.execPath} ${join(REPO_ROOT, "test/fixtures/fake-agent.ts")}`;
+const FAKE_AGENT_ARGV = [process.execPath, join(REPO_ROOT, "test/fixtures/fake-agent.ts")];
+const FAKE_AGENT = FAKE_AGENT_ARGV.join(" ");
 
 let daemon: TestDaemon;
 
@@ -293,7 +294,7 @@ describe(`more agents than one page of GET /agents (${DEFAULT_AGENT_PAGE})`, () 
     for (let i = 0; i <= DEFAULT_AGENT_PAGE; i++) {
       const res = await many.api<AgentJson>("/agents", {
         method: "POST",
-        body: JSON.stringify({ name: `many${i}`, command: FAKE_AGENT.split(" "), start: false }),
+        body: JSON.stringify({ name: `many${i}`, command: FAKE_AGENT_ARGV, start: false }),
       });
       expect(res.status).toBe(201);
       created.push(res.body);
