@@ -25,7 +25,6 @@ import type { ProtocolRegistry } from "../protocols/index.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentRuntime, WriteOptions } from "../runtimes/runtime.ts";
 import {
-  type AgentFilter,
   type AgentPage,
   type AgentPageRequest,
   type AgentRecord,
@@ -33,7 +32,6 @@ import {
   deleteAgent,
   getAgent,
   listAgentPage,
-  listAgents,
   type NewAgent,
   updateAgent,
 } from "../store/agents.ts";
@@ -87,10 +85,6 @@ export class AgentService {
 
   countByStatus(): Partial<Record<AgentStatus, number>> {
     return countAgentsByStatus(this.deps.db);
-  }
-
-  list(filter: AgentFilter): AgentRecord[] {
-    return listAgents(this.deps.db, filter);
   }
 
   /** One page of the list of agents, oldest first. */

@@ -22,7 +22,6 @@ import {
   insertTurn,
   isOpenTurn,
   listTurns,
-  noTurns,
   type OpenTurn,
   openTurns,
   type TurnCounts,
@@ -287,7 +286,7 @@ export class AgentTurns {
     let state = this.states.get(agentId);
     if (state === undefined) {
       const { db } = this.deps;
-      const counts = countTurnsByStatus(db, agentId).get(agentId) ?? noTurns();
+      const counts = countTurnsByStatus(db, agentId);
       state = new TurnState(openTurns(db, agentId), counts);
       this.states.set(agentId, state);
     }

@@ -165,23 +165,15 @@ export function noTurns(): TurnCounts {
   return Object.fromEntries(TURN_STATUSES.map((status) => [status, 0])) as TurnCounts;
 }
 
-/** Each agent's turns by status (only the given agent's, when one is given). */
-export function countTurnsByStatus(db: Database, agentId?: string): Map<string, TurnCounts> {
-  type Row = { agent_id: string; status: TurnStatus; n: number };
-  const rows =
-    agentId === undefined
-      ? db.query<Row, []>("SELECT agent_id, status, count(*) AS n FROM turns GROUP BY 1, 2").all()
-      : db
-          .query<Row, [string]>(
-            "SELECT agent_id, status, count(*) AS n FROM turns WHERE agent_id = ? GROUP BY 1, 2",
-          )
-          .all(agentId);
-  const counts = new Map<string, TurnCounts>();
-  for (const row of rows) {
-    const agent = counts.get(row.agent_id) ?? noTurns();
-    agent[row.status] = row.n;
-    counts.set(row.agent_id, agent);
-  }
+/** The agent's turns by status. */
+export function countTurnsByStatus(db: Database, agentId: string): TurnCounts {
+  const counts = noTurns();
+  const rows = db
+    .query<{ status: TurnStatus; n: number }, [string]>(
+      "SELECT status, count(*) AS n FROM turns WHERE agent_id = ? GROUP BY status",
+    )
+    .all(agentId);
+  for (const row of rows) counts[row.status] = row.n;
   return counts;
 }
 
