@@ -167,7 +167,7 @@ export function wireAgents(
       recorder.apply(agentId, [{ type: "turn.failed", turn_id: turnId, error }]),
     openTurns: (agentId): string[] => turns.openIds(agentId),
     interrupt: (agentId, turnIds) =>
-      void service.interrupt(agentId, turnIds, "the agent went silent during its turn"),
+      void service.interrupts.interrupt(agentId, turnIds, "the agent went silent during its turn"),
     recycle: (agentId, reason) => void service.recycle(agentId, reason),
   });
   const turns = new AgentTurns({ db, transactions, bus, waiters, observer: turnLimits });
@@ -206,7 +206,7 @@ export function wireAgents(
     workspaces,
   });
   budgets.onExhausted = (agentId) => {
-    service.budgetExhausted(agentId).catch((error) => {
+    service.interrupts.budgetExhausted(agentId).catch((error) => {
       log.error(`${agentId}: acting on its exhausted budget failed: ${errorMessage(error)}`);
     });
   };

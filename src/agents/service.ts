@@ -1,5 +1,4 @@
 import type { Database } from "bun:sqlite";
-import { rmSync } from "node:fs";
 import type { ProtocolView } from "../api/protocols.ts";
 import type {
   CreateAgentInput,
@@ -14,14 +13,13 @@ import {
   BadRequestError,
   ConflictError,
   errorMessage,
-  IncompleteRemovalError,
   NotFoundError,
 } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
 import { log } from "../log.ts";
 import type { AgentLogs } from "../logs/agent-logs.ts";
-import type { ProtocolRegistry } from "../protocols/index.ts";
+import { describeProtocols, type ProtocolRegistry } from "../protocols/index.ts";
 import type { ProtocolDriver } from "../protocols/session.ts";
 import type { AgentRuntime, WriteOptions } from "../runtimes/runtime.ts";
 import {
@@ -29,7 +27,6 @@ import {
   type AgentPageRequest,
   type AgentRecord,
   countAgentsByStatus,
-  deleteAgent,
   getAgent,
   listAgentPage,
   type NewAgent,
@@ -40,8 +37,10 @@ import type { Transactions } from "../store/transactions.ts";
 import { isOpenTurn, type TurnCounts, type TurnPage, type TurnRecord } from "../store/turns.ts";
 import type { AgentWorkspaces, PreparedWorkspace } from "../workspace/agent-workspaces.ts";
 import type { BudgetGuard } from "./budget-guard.ts";
+import { TurnInterrupts } from "./interrupts.ts";
 import type { AgentLifecycle } from "./lifecycle.ts";
 import { changesLaunch, checkPatch, DEFAULT_PROTOCOL, newAgentFrom } from "./new-agent.ts";
+import { AgentRemoval, type RemoveOptions } from "./removal.ts";
 import { type AgentMode, type AgentStatus, hasProcess, takesPrompts } from "./status.ts";
 import { type AgentTurns, outcomeOf } from "./turns.ts";
 import { checkPrompt } from "./validation.ts";
@@ -66,11 +65,6 @@ export interface ServiceDeps {
   workspaces: AgentWorkspaces;
 }
 
-/** `force`: remove the agent's workspace even if that loses uncommitted or unmerged work. */
-export interface RemoveOptions {
-  force: boolean;
-}
-
 const NOT_FORCED: WriteOptions = { force: false };
 
 /**
@@ -80,8 +74,14 @@ const NOT_FORCED: WriteOptions = { force: false };
  */
 export class AgentService {
   private readonly operations = new KeyedQueue();
+  private readonly removal: AgentRemoval;
+  /** Turns agentd itself abandons: a silent agent's, a spent budget's. */
+  readonly interrupts: TurnInterrupts;
 
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(private readonly deps: ServiceDeps) {
+    this.removal = new AgentRemoval(deps);
+    this.interrupts = new TurnInterrupts({ ...deps, runtimeOf: (agent) => this.runtimeOf(agent) });
+  }
 
   countByStatus(): Partial<Record<AgentStatus, number>> {
     return countAgentsByStatus(this.deps.db);
@@ -100,16 +100,7 @@ export class AgentService {
 
   /** The protocols agents can speak: the program each runs by default, and what it can do. */
   protocols(): ProtocolView[] {
-    return [...this.deps.protocols.values()].map((driver) => ({
-      name: driver.name,
-      // null: the protocol has no program of its own (acp): every agent names one.
-      command:
-        typeof driver.command === "object" && driver.command !== null
-          ? null
-          : (driver.command ?? this.deps.config.agentCommand),
-      default: driver.name === DEFAULT_PROTOCOL,
-      capabilities: { ...driver.capabilities },
-    }));
+    return describeProtocols(this.deps.protocols, DEFAULT_PROTOCOL, this.deps.config.agentCommand);
   }
 
   /** The agent's turns by status. */
@@ -146,7 +137,7 @@ export class AgentService {
         agent = this.recordCreated(fields, workspace);
         if (input.start !== false) await runtime.start(agent, options);
       } catch (error) {
-        await this.abandon(id, agent, workspace);
+        await this.removal.abandon(id, agent && { agent, runtime }, workspace);
         throw error;
       }
     });
@@ -264,38 +255,6 @@ export class AgentService {
   }
 
   /**
-   * The agent's budget ran out while a turn was under way: with `budget_action: cancel`, its
-   * open turns are cancelled where the protocol can; otherwise they finish.
-   */
-  async budgetExhausted(id: string): Promise<void> {
-    if (getAgent(this.deps.db, id)?.budget_action !== "cancel") return;
-    await this.interrupt(id, this.deps.turns.openIds(id), "budget exhausted");
-  }
-
-  /**
-   * Ask the agent to abandon these turns with its protocol's own interrupt. Where the protocol
-   * cannot, an event says so and the turns go on. `why` names the reason, for that event.
-   */
-  async interrupt(id: string, turnIds: string[], why: string): Promise<void> {
-    const agent = getAgent(this.deps.db, id);
-    if (!agent || !takesPrompts(agent.status) || turnIds.length === 0) return;
-    if (!this.driver(agent.protocol).capabilities.cancel) {
-      this.deps.bus.record(id, "log", {
-        level: "warn",
-        message: `${why}: ${agent.protocol} cannot cancel a turn, so the running turn finishes`,
-      });
-      return;
-    }
-    for (const turnId of turnIds) {
-      await this.runtimeOf(agent)
-        .cancel(agent, turnId)
-        .catch((error) => {
-          log.warn(`${id}: cancelling turn ${turnId} (${why}) failed: ${errorMessage(error)}`);
-        });
-    }
-  }
-
-  /**
    * Replace a stuck agent's process as its restart policy would replace a dead one (not at all
    * under "no"): killed, it counts as failed, and its runtime restarts it.
    */
@@ -317,11 +276,7 @@ export class AgentService {
   async remove(id: string, options: RemoveOptions = NOT_FORCED): Promise<DeleteResult> {
     return this.operations.run(id, async () => {
       const agent = this.get(id);
-      if (!options.force) await this.deps.workspaces.refuseWorkAtRisk(id);
-      await this.runtimeOf(agent).remove(agent);
-      const workspace = await this.removeWorkspace(agent, options);
-      this.forget(id);
-      return { id, deleted: true, workspace };
+      return this.removal.remove(agent, this.runtimeOf(agent), options);
     });
   }
 
@@ -376,61 +331,6 @@ export class AgentService {
     });
   }
 
-  /** Undo a creation that failed: the agent (if recorded) and the workspace made for it. */
-  private async abandon(
-    id: string,
-    agent: AgentRecord | null,
-    workspace: PreparedWorkspace,
-  ): Promise<void> {
-    const failed = (what: string) => (cleanup: unknown) => {
-      log.warn(`${id}: after a failed creation, ${what} failed: ${errorMessage(cleanup)}`);
-    };
-    if (agent) {
-      await this.runtimeOf(agent)
-        .remove(agent)
-        .then(() => this.forget(id))
-        .catch(failed("removing the agent"));
-    }
-    await this.deps.workspaces.discard(workspace).catch(failed("removing its workspace"));
-  }
-
-  private async removeWorkspace(
-    agent: AgentRecord,
-    options: RemoveOptions,
-  ): Promise<DeleteResult["workspace"]> {
-    const recorded = agent.workspace;
-    try {
-      const outcome = await this.deps.workspaces.remove(agent.id, options);
-      return recorded && outcome && { kind: recorded.kind, path: recorded.path, ...outcome };
-    } catch (error) {
-      throw workspaceKept(agent.id, recorded?.path ?? agent.cwd, error);
-    }
-  }
-
-  /**
-   * Its logs, then its records: a log directory that cannot be removed keeps the agent
-   * (stopped) for another try, and the error names what is left. Streams open now are told
-   * (`removed`); the event goes with the agent's others, as nothing is kept of a removed agent.
-   */
-  private forget(id: string): void {
-    const logDir = this.deps.logs.dir(id);
-    try {
-      rmSync(logDir, { recursive: true, force: true });
-    } catch (error) {
-      throw new IncompleteRemovalError(
-        `agent ${id} is stopped but not removed: its log directory ${logDir} could not be removed (${errorMessage(error)}). Its records are kept; fix that and DELETE it again`,
-        [{ path: logDir, error: errorMessage(error) }],
-      );
-    }
-    this.deps.transactions.run(() => {
-      this.deps.bus.record(id, "removed", {});
-      this.deps.bus.writeRecorded();
-      deleteAgent(this.deps.db, id);
-    });
-    this.deps.turns.forget(id);
-    this.deps.bus.forget(id);
-  }
-
   /** The agent exists either way; a prompt it could not take is an error on its turn. */
   private async sendInitialPrompt(id: string, prompt: string): Promise<void> {
     try {
@@ -454,12 +354,4 @@ export class AgentService {
   private runtimeOf(agent: Pick<AgentRecord, "mode">): AgentRuntime {
     return this.deps.runtimes[agent.mode];
   }
-}
-
-/** The agent was stopped, but its workspace stays, and so does the agent: nothing half-deleted. */
-function workspaceKept(id: string, path: string, error: unknown): AgentdError {
-  const message = `agent ${id} is stopped but was not deleted: its workspace ${path} stays, because ${errorMessage(error)}`;
-  return error instanceof AgentdError
-    ? new AgentdError(error.status, error.code, message, error.details)
-    : new AgentdError(500, "workspace_not_removed", message);
 }
