@@ -2,42 +2,80 @@ import type { Database } from "bun:sqlite";
 import { errorMessage } from "../errors.ts";
 import { log } from "../log.ts";
 import { getWorkspace, recordWorkspaceSize } from "../store/workspaces.ts";
-import { measureSize } from "./size.ts";
+import { measureSize as measureTree } from "./size.ts";
 
 /** Long enough for a tree of millions of files on a slow disk; the size is then left as it was. */
 export const DEFAULT_SIZE_TIMEOUT_MS = 120_000;
 
 /**
+ * A workspace is measured again no sooner than this after its last measurement began, and no
+ * sooner than `RESTING_FACTOR` times as long as that one took: an agent answering turns in a
+ * millisecond must not start a `du` per turn, nor a huge tree keep one walking all the time.
+ */
+const MIN_SPACING_MS = 1000;
+const RESTING_FACTOR = 10;
+
+/** An agent measured lately: whether it was asked for again meanwhile, and when it may be. */
+interface Resting {
+  requested: boolean;
+  timer: Timer | null;
+  /** Settles when the rest is over (or the sizer closes). */
+  over: Promise<void>;
+  end: () => void;
+}
+
+/**
  * Measures workspaces in the background, one at a time, and stores their sizes. Asking returns at
  * once: a turn's end or a stop never waits for a measurement. Asking again for an agent that is
- * already waiting its turn does not queue a second measurement.
+ * already waiting its turn does not queue a second measurement, and an agent measured lately is
+ * measured again once its rest is over (see MIN_SPACING_MS), however often it was asked for.
  */
 export class WorkspaceSizer {
   private readonly queue = new Set<string>();
+  private readonly resting = new Map<string, Resting>();
   private running: Promise<void> | null = null;
   private readonly abort = new AbortController();
 
   constructor(
     private readonly db: Database,
     private readonly timeoutMs = DEFAULT_SIZE_TIMEOUT_MS,
+    private readonly measureSize: typeof measureTree = measureTree,
   ) {}
 
   /** Measure this agent's workspace soon. */
   request(agentId: string): void {
     if (this.abort.signal.aborted) return;
+    const resting = this.resting.get(agentId);
+    if (resting) {
+      resting.requested = true;
+      return;
+    }
     this.queue.add(agentId);
     this.running ??= this.drain();
   }
 
   /** Resolves once every requested measurement is stored. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    for (;;) {
+      if (this.running) {
+        await this.running;
+        continue;
+      }
+      const due = [...this.resting.values()].filter((rest) => rest.requested);
+      if (due.length === 0) return;
+      await Promise.race(due.map((rest) => rest.over));
+    }
   }
 
-  /** Stop measuring: the queue is dropped and a running `du` is killed. */
+  /** Stop measuring: the queue and the rests are dropped and a running `du` is killed. */
   async close(): Promise<void> {
     this.queue.clear();
     this.abort.abort();
+    for (const rest of this.resting.values()) {
+      if (rest.timer) clearTimeout(rest.timer);
+      rest.end();
+    }
+    this.resting.clear();
     await this.idle();
   }
 
@@ -53,12 +91,35 @@ export class WorkspaceSizer {
         this.running = null;
         return;
       }
+      const rest = this.rest(next);
+      const began = performance.now();
       try {
         await this.measure(next);
       } catch (error) {
         log.warn(`${next}: measuring the workspace failed: ${errorMessage(error)}`);
       }
+      const took = performance.now() - began;
+      if (!this.abort.signal.aborted) {
+        rest.timer = setTimeout(
+          () => this.rested(next, rest),
+          Math.max(MIN_SPACING_MS, RESTING_FACTOR * took),
+        );
+      }
     }
+  }
+
+  /** The agent rests from the start of its measurement; asking for it meanwhile only notes that. */
+  private rest(agentId: string): Resting {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const rest: Resting = { requested: false, timer: null, over: promise, end: resolve };
+    this.resting.set(agentId, rest);
+    return rest;
+  }
+
+  private rested(agentId: string, rest: Resting): void {
+    this.resting.delete(agentId);
+    if (rest.requested) this.request(agentId);
+    rest.end();
   }
 
   private take(): string | undefined {
@@ -70,7 +131,7 @@ export class WorkspaceSizer {
   private async measure(agentId: string): Promise<void> {
     const workspace = getWorkspace(this.db, agentId);
     if (!workspace || workspace.status === "removed") return;
-    const size = await measureSize(workspace.path, {
+    const size = await this.measureSize(workspace.path, {
       timeoutMs: this.timeoutMs,
       signal: this.abort.signal,
     });
