@@ -19,7 +19,6 @@ import {
   countTurnsByStatus,
   getTurn,
   insertTurn,
-  isOpenTurn,
   listTurns,
   noTurns,
   type OpenTurn,
@@ -82,9 +81,10 @@ export class AgentTurns {
    * one), and the user's side of the conversation.
    */
   open(agentId: string, input: Pick<SendInput, "message" | "turn_id" | "metadata">): Prompt {
+    // 12 random characters of 36 (62 bits) repeat no id an agent has: only a caller's is looked up.
     const turnId =
       input.turn_id === undefined ? `turn-${shortRandom(12)}` : checkTurnId(input.turn_id);
-    if (turnExists(this.deps.db, agentId, turnId)) {
+    if (input.turn_id !== undefined && turnExists(this.deps.db, agentId, turnId)) {
       throw new ConflictError(
         `agent ${agentId} already has a turn "${turnId}"; turn ids are unique per agent`,
       );
@@ -118,9 +118,10 @@ export class AgentTurns {
    * before this returns, so an answer that comes at once is not missed.
    */
   async ended(agentId: string, turnId: string, timeoutMs: number | null): Promise<TurnRecord> {
-    const turn = this.get(agentId, turnId);
-    if (!isOpenTurn(turn)) return turn;
-    await this.deps.waiters.wait(agentId, turnId, timeoutMs);
+    // Whether it is still open is known without a query.
+    if (this.stateOf(agentId).find(turnId)) {
+      await this.deps.waiters.wait(agentId, turnId, timeoutMs);
+    }
     return this.get(agentId, turnId);
   }
 

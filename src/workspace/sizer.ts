@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { errorMessage } from "../errors.ts";
 import { log } from "../log.ts";
 import { getWorkspace, recordWorkspaceSize } from "../store/workspaces.ts";
+import { Rests } from "./rests.ts";
 import { measureSize as measureTree } from "./size.ts";
 
 /** Long enough for a tree of millions of files on a slow disk; the size is then left as it was. */
@@ -15,15 +16,6 @@ export const DEFAULT_SIZE_TIMEOUT_MS = 120_000;
 const MIN_SPACING_MS = 1000;
 const RESTING_FACTOR = 10;
 
-/** An agent measured lately: whether it was asked for again meanwhile, and when it may be. */
-interface Resting {
-  requested: boolean;
-  timer: Timer | null;
-  /** Settles when the rest is over (or the sizer closes). */
-  over: Promise<void>;
-  end: () => void;
-}
-
 /**
  * Measures workspaces in the background, one at a time, and stores their sizes. Asking returns at
  * once: a turn's end or a stop never waits for a measurement. Asking again for an agent that is
@@ -32,7 +24,8 @@ interface Resting {
  */
 export class WorkspaceSizer {
   private readonly queue = new Set<string>();
-  private readonly resting = new Map<string, Resting>();
+  /** Agents measured lately (from the start of their measurement). */
+  private readonly rests = new Rests((agentId) => this.request(agentId));
   private running: Promise<void> | null = null;
   private readonly abort = new AbortController();
 
@@ -44,12 +37,7 @@ export class WorkspaceSizer {
 
   /** Measure this agent's workspace soon. */
   request(agentId: string): void {
-    if (this.abort.signal.aborted) return;
-    const resting = this.resting.get(agentId);
-    if (resting) {
-      resting.requested = true;
-      return;
-    }
+    if (this.abort.signal.aborted || this.rests.defer(agentId)) return;
     this.queue.add(agentId);
     this.running ??= this.drain();
   }
@@ -57,13 +45,9 @@ export class WorkspaceSizer {
   /** Resolves once every requested measurement is stored. */
   async idle(): Promise<void> {
     for (;;) {
-      if (this.running) {
-        await this.running;
-        continue;
-      }
-      const due = [...this.resting.values()].filter((rest) => rest.requested);
-      if (due.length === 0) return;
-      await Promise.race(due.map((rest) => rest.over));
+      if (this.running) await this.running;
+      await this.rests.resumed();
+      if (!this.running) return;
     }
   }
 
@@ -71,11 +55,7 @@ export class WorkspaceSizer {
   async close(): Promise<void> {
     this.queue.clear();
     this.abort.abort();
-    for (const rest of this.resting.values()) {
-      if (rest.timer) clearTimeout(rest.timer);
-      rest.end();
-    }
-    this.resting.clear();
+    this.rests.clear();
     await this.idle();
   }
 
@@ -91,7 +71,7 @@ export class WorkspaceSizer {
         this.running = null;
         return;
       }
-      const rest = this.rest(next);
+      const rest = this.rests.begin(next);
       const began = performance.now();
       try {
         await this.measure(next);
@@ -99,27 +79,8 @@ export class WorkspaceSizer {
         log.warn(`${next}: measuring the workspace failed: ${errorMessage(error)}`);
       }
       const took = performance.now() - began;
-      if (!this.abort.signal.aborted) {
-        rest.timer = setTimeout(
-          () => this.rested(next, rest),
-          Math.max(MIN_SPACING_MS, RESTING_FACTOR * took),
-        );
-      }
+      if (!this.abort.signal.aborted) rest.endIn(Math.max(MIN_SPACING_MS, RESTING_FACTOR * took));
     }
-  }
-
-  /** The agent rests from the start of its measurement; asking for it meanwhile only notes that. */
-  private rest(agentId: string): Resting {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const rest: Resting = { requested: false, timer: null, over: promise, end: resolve };
-    this.resting.set(agentId, rest);
-    return rest;
-  }
-
-  private rested(agentId: string, rest: Resting): void {
-    this.resting.delete(agentId);
-    if (rest.requested) this.request(agentId);
-    rest.end();
   }
 
   private take(): string | undefined {
