@@ -19,6 +19,7 @@ import {
   countTurnsByStatus,
   getTurn,
   insertTurn,
+  lastTurnPosition,
   listTurns,
   noTurns,
   type OpenTurn,
@@ -56,9 +57,10 @@ export type Usage = Omit<Extract<AgentEvent, { type: "usage" }>, "type" | "model
  * still open; an id that names no open turn touches none. Callers waiting on a turn are woken
  * once its end is committed.
  *
- * Each agent's open turns (id and status, oldest first) and its counts of turns by status are
- * read from the store once and then kept in memory (`TurnState`), so that an event needs no
- * query to find its turn, nor an agent's answer one to count its turns. They stay true because
+ * Each agent's open turns (id and status, oldest first), its counts of turns by status and its
+ * newest turn's position are read from the store once and then kept in memory (`TurnState`), so
+ * that an event needs no query to find its turn, an agent's answer none to count its turns, and
+ * a prompt none to place its turn. They stay true because
  * turns are opened, started and ended only here: each such write changes them too, a rollback
  * of the transaction that wrote makes them be read again, and a removed agent's are forgotten.
  */
@@ -91,7 +93,12 @@ export class AgentTurns {
     }
     const prompt = { turn_id: turnId, input: input.message, metadata: input.metadata ?? null };
     const state = this.stateOf(agentId);
-    insertTurn(this.deps.db, { agent_id: agentId, id: turnId, ...prompt });
+    insertTurn(this.deps.db, {
+      agent_id: agentId,
+      id: turnId,
+      position: state.nextPosition,
+      ...prompt,
+    });
     this.changing(agentId, state).opened(turnId);
     insertMessage(this.deps.db, agentId, { role: "user", content: prompt.input, turn_id: turnId });
     this.deps.bus.record(agentId, "turn.queued", { turn_id: turnId });
@@ -284,7 +291,7 @@ export class AgentTurns {
     if (state === undefined) {
       const { db } = this.deps;
       const counts = countTurnsByStatus(db, agentId).get(agentId) ?? noTurns();
-      state = new TurnState(openTurns(db, agentId), counts);
+      state = new TurnState(openTurns(db, agentId), counts, lastTurnPosition(db, agentId));
       this.states.set(agentId, state);
     }
     return state;
