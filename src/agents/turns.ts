@@ -227,6 +227,13 @@ export class AgentTurns {
     return this.stateOf(agentId).open.length > 0;
   }
 
+  /** A new agent: it has no turns, which is known without asking the store. */
+  created(agentId: string): void {
+    const state = new TurnState([], noTurns(), 0);
+    this.states.set(agentId, state);
+    this.changing(agentId, state);
+  }
+
   /** The agent was removed, with its turns. */
   forget(agentId: string): void {
     this.states.delete(agentId);

@@ -12,6 +12,7 @@ import {
 } from "../../src/store/agents.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { Transactions } from "../../src/store/transactions.ts";
+import { insertWorkspace } from "../../src/store/workspaces.ts";
 import { sampleAgent } from "../helpers/store.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -40,6 +41,24 @@ describe("kept agent records", () => {
     });
     expect(getAgent(db, "a-1")).toEqual(stored(db, "a-1") as AgentRecord);
     expect(getAgent(db, "a-1")).toMatchObject({ status: "running", pid: 42, turns: 1 });
+  });
+
+  test("a workspace recorded is part of its agent's record, as the store joins them", () => {
+    const { db, transactions } = setup();
+    transactions.run(() => {
+      getAgent(db, "a-1");
+      insertWorkspace(db, {
+        agent_id: "a-1",
+        kind: "dir",
+        path: "/w/a-1",
+        repo: null,
+        branch: null,
+        base: null,
+      });
+      expect(JSON.stringify(getAgent(db, "a-1"))).toBe(JSON.stringify(stored(db, "a-1")));
+    });
+    expect(getAgent(db, "a-1")?.workspace).toMatchObject({ kind: "dir", path: "/w/a-1" });
+    expect(JSON.stringify(getAgent(db, "a-1"))).toBe(JSON.stringify(stored(db, "a-1")));
   });
 
   test("what a rolled-back transaction read or wrote is forgotten", () => {
