@@ -134,13 +134,17 @@ function files(root: string): string[] {
   return found.filter((line) => !line.includes("agentd.db")).sort();
 }
 
-/** Every process below `pid`: its children, theirs, and so on. */
+/**
+ * Every process below `pid`: its children, theirs, and so on — but for `du`, which measures a
+ * workspace in the background whenever an agent's rest between measurements ends.
+ */
 function descendants(pid: number): number[] {
   const parents = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) === "du") continue;
       parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
     } catch {} // gone meanwhile
   }
