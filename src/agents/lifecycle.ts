@@ -52,6 +52,7 @@ export class AgentLifecycle {
   created(agent: NewAgent): AgentRecord {
     return this.deps.transactions.run(() => {
       const record = insertAgent(this.deps.db, agent);
+      this.deps.turns.created(record.id);
       this.deps.bus.record(record.id, "status", { status: record.status, previous: null });
       return record;
     });

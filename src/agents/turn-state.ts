@@ -3,14 +3,21 @@ import type { TurnStatus } from "./status.ts";
 
 /**
  * What agentd keeps in memory about one agent's turns, as the store has them: the turns still
- * open (id and status), oldest first, and how many turns it has of each status. Changed only
- * beside the writes that change the store (see AgentTurns, which keeps it true).
+ * open (id and status), oldest first, how many turns it has of each status, and the position of
+ * its newest. Changed only beside the writes that change the store (see AgentTurns, which keeps
+ * it true).
  */
 export class TurnState {
   constructor(
     private readonly openTurns: OpenTurn[],
     private readonly counts: TurnCounts,
+    private newest: number,
   ) {}
+
+  /** The position of the next turn. */
+  get nextPosition(): number {
+    return this.newest + 1;
+  }
 
   /** Oldest first. */
   get open(): readonly OpenTurn[] {
@@ -29,6 +36,7 @@ export class TurnState {
   opened(turnId: string): void {
     this.openTurns.push({ id: turnId, status: "queued" });
     this.counts.queued++;
+    this.newest++;
   }
 
   started(turn: OpenTurn): void {

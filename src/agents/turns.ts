@@ -20,8 +20,9 @@ import {
   countTurnsByStatus,
   getTurn,
   insertTurn,
-  isOpenTurn,
+  lastTurnPosition,
   listTurns,
+  noTurns,
   type OpenTurn,
   openTurns,
   type TurnCounts,
@@ -57,9 +58,10 @@ export type Usage = Omit<Extract<AgentEvent, { type: "usage" }>, "type" | "model
  * still open; an id that names no open turn touches none. Callers waiting on a turn are woken
  * once its end is committed.
  *
- * Each agent's open turns (id and status, oldest first) and its counts of turns by status are
- * read from the store once and then kept in memory (`TurnState`), so that an event needs no
- * query to find its turn, nor an agent's answer one to count its turns. They stay true because
+ * Each agent's open turns (id and status, oldest first), its counts of turns by status and its
+ * newest turn's position are read from the store once and then kept in memory (`TurnState`), so
+ * that an event needs no query to find its turn, an agent's answer none to count its turns, and
+ * a prompt none to place its turn. They stay true because
  * turns are opened, started and ended only here: each such write changes them too, a rollback
  * of the transaction that wrote makes them be read again, and a removed agent's are forgotten.
  */
@@ -82,16 +84,22 @@ export class AgentTurns {
    * one), and the user's side of the conversation.
    */
   open(agentId: string, input: Pick<SendInput, "message" | "turn_id" | "metadata">): Prompt {
+    // 12 random characters of 36 (62 bits) repeat no id an agent has: only a caller's is looked up.
     const turnId =
       input.turn_id === undefined ? `turn-${shortRandom(12)}` : checkTurnId(input.turn_id);
-    if (turnExists(this.deps.db, agentId, turnId)) {
+    if (input.turn_id !== undefined && turnExists(this.deps.db, agentId, turnId)) {
       throw new ConflictError(
         `agent ${agentId} already has a turn "${turnId}"; turn ids are unique per agent`,
       );
     }
     const prompt = { turn_id: turnId, input: input.message, metadata: input.metadata ?? null };
     const state = this.stateOf(agentId);
-    insertTurn(this.deps.db, { agent_id: agentId, id: turnId, ...prompt });
+    insertTurn(this.deps.db, {
+      agent_id: agentId,
+      id: turnId,
+      position: state.nextPosition,
+      ...prompt,
+    });
     this.changing(agentId, state).opened(turnId);
     insertMessage(this.deps.db, agentId, { role: "user", content: prompt.input, turn_id: turnId });
     this.deps.bus.record(agentId, "turn.queued", { turn_id: turnId });
@@ -118,9 +126,10 @@ export class AgentTurns {
    * before this returns, so an answer that comes at once is not missed.
    */
   async ended(agentId: string, turnId: string, timeoutMs: number | null): Promise<TurnRecord> {
-    const turn = this.get(agentId, turnId);
-    if (!isOpenTurn(turn)) return turn;
-    await this.deps.waiters.wait(agentId, turnId, timeoutMs);
+    // Whether it is still open is known without a query.
+    if (this.stateOf(agentId).find(turnId)) {
+      await this.deps.waiters.wait(agentId, turnId, timeoutMs);
+    }
     return this.get(agentId, turnId);
   }
 
@@ -223,6 +232,13 @@ export class AgentTurns {
     return this.stateOf(agentId).open.length > 0;
   }
 
+  /** A new agent: it has no turns, which is known without asking the store. */
+  created(agentId: string): void {
+    const state = new TurnState([], noTurns(), 0);
+    this.states.set(agentId, state);
+    this.changing(agentId, state);
+  }
+
   /** The agent was removed, with its turns. */
   forget(agentId: string): void {
     this.states.delete(agentId);
@@ -287,7 +303,7 @@ export class AgentTurns {
     if (state === undefined) {
       const { db } = this.deps;
       const counts = countTurnsByStatus(db, agentId);
-      state = new TurnState(openTurns(db, agentId), counts);
+      state = new TurnState(openTurns(db, agentId), counts, lastTurnPosition(db, agentId));
       this.states.set(agentId, state);
     }
     return state;

@@ -78,7 +78,9 @@ async function readBody(request: Request): Promise<Request | Response> {
   if (declared === null && !request.headers.has("transfer-encoding")) return request;
   if (declared !== null && Number(declared) > MAX_BODY_BYTES) return tooLarge(Number(declared));
   if (request.body === null) return request;
-  const body = await readLimited(request.body, MAX_BODY_BYTES);
+  // A declared length is what Bun reads, no more: the body is read whole at once.
+  const body =
+    declared !== null ? await request.bytes() : await readLimited(request.body, MAX_BODY_BYTES);
   if (body === null) return tooLarge(null);
   return new Request(request, { body: body.byteLength === 0 ? null : body });
 }

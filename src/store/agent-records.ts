@@ -11,8 +11,10 @@ export interface AgentPosition {
 }
 
 interface Kept {
-  /** The last records read, the one kept longest first. */
+  /** As committed, the last KEPT read or written (the one kept longest first). */
   recent: Map<string, AgentRecord>;
+  /** As read or written in the transaction under way: committed with it, or forgotten. */
+  uncommitted: Map<string, AgentRecord>;
   /** Every agent, once the whole list was read. */
   listing: AgentListing | undefined;
 }
@@ -22,35 +24,40 @@ const byDatabase = new WeakMap<Database, Kept>();
 function keptIn(db: Database): Kept {
   let kept = byDatabase.get(db);
   if (!kept) {
-    kept = { recent: new Map(), listing: undefined };
+    kept = { recent: new Map(), uncommitted: new Map(), listing: undefined };
     byDatabase.set(db, kept);
   }
   return kept;
 }
 
 /**
- * Agents' records as last read outside a transaction — the last 64 read per database, and
- * every agent once the list of agents was read — so that the reads the API makes again and
- * again (an agent's page, a send, the list) cost no query.
- * They stay true because only committed rows are kept (a row read inside a transaction might
- * yet be rolled back), and every write of an agent's row or of its workspace's — all of that
- * SQL is in agents.ts and workspaces.ts — forgets the agent first, so the next read is the
- * store's. One daemon owns a database (the state lock): no other process changes its rows.
+ * Agents' records as last read or written — the last 64 per database, and every agent once the
+ * list of agents was read — so that the reads the API and the turns make again and again (an
+ * agent's page, a send, a turn's status changes, the list) cost no query.
+ * They stay true because every write of an agent's row or of its workspace's — all of that SQL
+ * is in agents.ts and workspaces.ts — forgets the agent first (and, for a write that names every
+ * changed field, keeps the record it makes), and because a record read or written inside a
+ * transaction is seen only inside it until `Transactions` says it committed; a rollback forgets
+ * it. One daemon owns a database (the state lock): no other process changes its rows.
  * Kept records are shared by every caller: frozen (not their arrays and objects, which
  * JSON.stringify then takes three times as long to write), and never to be changed.
  */
 export function keptAgent(db: Database, id: string): AgentRecord | undefined {
   const kept = byDatabase.get(db);
-  return kept?.recent.get(id) ?? kept?.listing?.current(id);
+  if (!kept) return undefined;
+  if (db.inTransaction) {
+    const uncommitted = kept.uncommitted.get(id);
+    if (uncommitted) return uncommitted;
+  }
+  return kept.recent.get(id) ?? kept.listing?.current(id);
 }
 
-/** A record just read from the store: kept when it is committed. */
+/** A record just read from the store, or just written to it: kept. */
 export function keepAgent(db: Database, record: AgentRecord): AgentRecord {
-  if (db.inTransaction) return record;
-  const { recent } = keptIn(db);
-  recent.set(record.id, Object.freeze(record));
-  // The one kept longest goes first.
-  if (recent.size > KEPT) recent.delete(recent.keys().next().value as string);
+  const kept = keptIn(db);
+  Object.freeze(record);
+  if (db.inTransaction) kept.uncommitted.set(record.id, record);
+  else keepCommitted(kept, record);
   return record;
 }
 
@@ -58,7 +65,29 @@ export function keepAgent(db: Database, record: AgentRecord): AgentRecord {
 export function forgetAgent(db: Database, id: string): void {
   const kept = byDatabase.get(db);
   kept?.recent.delete(id);
+  kept?.uncommitted.delete(id);
   kept?.listing?.forget(id);
+}
+
+/** The transaction under way committed: what it read and wrote is what the store holds. */
+export function agentRecordsCommitted(db: Database): void {
+  const kept = byDatabase.get(db);
+  if (!kept || kept.uncommitted.size === 0) return;
+  for (const record of kept.uncommitted.values()) keepCommitted(kept, record);
+  kept.uncommitted.clear();
+}
+
+/** The transaction (or a savepoint of it) rolled back: what it read and wrote may not be so. */
+export function agentRecordsRolledBack(db: Database): void {
+  byDatabase.get(db)?.uncommitted.clear();
+}
+
+function keepCommitted(kept: Kept, record: AgentRecord): void {
+  const { recent } = kept;
+  // Kept anew, it goes to the end: the one kept longest goes first.
+  recent.delete(record.id);
+  recent.set(record.id, record);
+  if (recent.size > KEPT) recent.delete(recent.keys().next().value as string);
 }
 
 /** The list of every agent kept for this database, if one was read (and kept) before. */

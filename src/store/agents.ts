@@ -224,15 +224,35 @@ export function listAgents(db: Database, filter: AgentFilter = {}): AgentRecord[
 /** Update the given fields (and updated_at); returns the new record, or null if the agent is gone. */
 export function updateAgent(db: Database, id: string, patch: AgentPatch): AgentRecord | null {
   const values: Record<string, string | number | null> = { id, updated_at: nowIso() };
+  let scalarsOnly = true;
   for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined) values[key] = toColumn(key, value);
+    if (value === undefined) continue;
+    values[key] = toColumn(key, value);
+    if (JSON_COLUMNS.has(key)) scalarsOnly = false;
   }
   const sets = Object.keys(values)
     .filter((key) => key !== "id")
     .map((key) => `${key} = $${key}`);
+  const before = keptAgent(db, id);
   forgetAgent(db, id);
-  run(db, `UPDATE agents SET ${sets.join(", ")} WHERE id = $id`, values);
+  const { changes } = run(db, `UPDATE agents SET ${sets.join(", ")} WHERE id = $id`, values);
+  if (changes === 0) return null;
+  // The row is the record it was with the patch: no need to read it back. (Arrays and objects
+  // are read back, so that the kept record shares none with the caller.)
+  if (before && scalarsOnly) {
+    return keepAgent(db, {
+      ...before,
+      ...definedFields(patch),
+      updated_at: values.updated_at as string,
+    });
+  }
   return getAgent(db, id);
+}
+
+function definedFields(patch: AgentPatch): AgentPatch {
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(patch)) if (value !== undefined) fields[key] = value;
+  return fields as AgentPatch;
 }
 
 /** An agent's spending after a usage, with its budget. */
@@ -253,11 +273,18 @@ export function addAgentUsage(db: Database, id: string, usage: Usage): Spending 
 }
 
 export function incrementAgentTurns(db: Database, id: string): void {
+  const before = keptAgent(db, id);
   forgetAgent(db, id);
-  run(db, "UPDATE agents SET turns = turns + 1, updated_at = $now WHERE id = $id", {
-    id,
-    now: nowIso(),
-  });
+  const now = nowIso();
+  const { changes } = run(
+    db,
+    "UPDATE agents SET turns = turns + 1, updated_at = $now WHERE id = $id",
+    {
+      id,
+      now,
+    },
+  );
+  if (before && changes > 0) keepAgent(db, { ...before, turns: before.turns + 1, updated_at: now });
 }
 
 export function countAgentsByStatus(db: Database): Partial<Record<AgentStatus, number>> {

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { agentRecordsCommitted, agentRecordsRolledBack } from "./agent-records.ts";
 import type { DatabaseHealth } from "./database-health.ts";
 
 /**
@@ -22,7 +23,7 @@ export class Transactions {
   private readonly transaction: (fn: () => unknown) => unknown;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     /** Told of each outermost commit and failure: the database's health (storage). */
     private readonly health?: DatabaseHealth,
   ) {
@@ -49,6 +50,7 @@ export class Transactions {
       // What the rolled-back part announced is withdrawn, and what it cached is forgotten.
       this.hooks.length = hooksBefore;
       this.undo(undosBefore);
+      agentRecordsRolledBack(this.db);
       if (this.depth > 0) throw error;
       this.finishing.clear();
       this.undoKeys.clear();
@@ -58,6 +60,7 @@ export class Transactions {
     if (--this.depth === 0) {
       this.undos = [];
       this.undoKeys.clear();
+      agentRecordsCommitted(this.db);
       this.health?.written();
       this.runHooks();
     }

@@ -39,6 +39,8 @@ function fromRow(row: Row): TurnRecord {
 export interface NewTurn {
   agent_id: string;
   id: string;
+  /** One past the agent's last (lastTurnPosition). */
+  position: number;
   input: string;
   metadata: Record<string, unknown> | null;
 }
@@ -47,17 +49,26 @@ export function insertTurn(db: Database, turn: NewTurn): void {
   run(
     db,
     `INSERT INTO turns (agent_id, id, position, input, status, metadata, created_at)
-     VALUES ($agent_id, $id,
-             (SELECT coalesce(max(position), 0) + 1 FROM turns WHERE agent_id = $agent_id),
-             $input, 'queued', $metadata, $now)`,
+     VALUES ($agent_id, $id, $position, $input, 'queued', $metadata, $now)`,
     {
       agent_id: turn.agent_id,
       id: turn.id,
+      position: turn.position,
       input: turn.input,
       metadata: turn.metadata === null ? null : JSON.stringify(turn.metadata),
       now: nowIso(),
     },
   );
+}
+
+/** The position of the agent's newest turn; 0 when it has none. */
+export function lastTurnPosition(db: Database, agentId: string): number {
+  const row = db
+    .query<{ position: number }, [string]>(
+      "SELECT position FROM turns WHERE agent_id = ? ORDER BY position DESC LIMIT 1",
+    )
+    .get(agentId);
+  return row?.position ?? 0;
 }
 
 export function getTurn(db: Database, agentId: string, turnId: string): TurnRecord | null {

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { AgentStatus } from "../agents/status.ts";
-import { forgetAgent } from "./agent-records.ts";
+import { forgetAgent, keepAgent, keptAgent } from "./agent-records.ts";
 import { run } from "./sql.ts";
 import { nowIso } from "./time.ts";
 
@@ -56,6 +56,19 @@ export type NewWorkspace = Pick<
 export function insertWorkspace(db: Database, workspace: NewWorkspace): WorkspaceRecord {
   const now = nowIso();
   const created_at = workspace.created_at ?? now;
+  const record: WorkspaceRecord = {
+    agent_id: workspace.agent_id,
+    kind: workspace.kind,
+    path: workspace.path,
+    repo: workspace.repo,
+    branch: workspace.branch,
+    base: workspace.base,
+    status: workspace.status ?? "active",
+    size_bytes: workspace.size_bytes ?? null,
+    created_at,
+    accessed_at: workspace.accessed_at ?? created_at,
+  };
+  const agent = keptAgent(db, workspace.agent_id);
   forgetAgent(db, workspace.agent_id);
   run(
     db,
@@ -63,20 +76,14 @@ export function insertWorkspace(db: Database, workspace: NewWorkspace): Workspac
        (agent_id, kind, path, repo, branch, base, status, size_bytes, created_at, accessed_at)
      VALUES ($agent_id, $kind, $path, $repo, $branch, $base, $status, $size_bytes, $created_at,
              $accessed_at)`,
-    {
-      agent_id: workspace.agent_id,
-      kind: workspace.kind,
-      path: workspace.path,
-      repo: workspace.repo,
-      branch: workspace.branch,
-      base: workspace.base,
-      status: workspace.status ?? "active",
-      size_bytes: workspace.size_bytes ?? null,
-      created_at,
-      accessed_at: workspace.accessed_at ?? created_at,
-    },
+    { ...record },
   );
-  return getWorkspace(db, workspace.agent_id) as WorkspaceRecord;
+  // The agent's record holds its workspace: kept with it, it needs no query.
+  if (agent) {
+    const { agent_id: _agentId, ...asPartOfAgent } = record;
+    keepAgent(db, { ...agent, workspace: asPartOfAgent });
+  }
+  return record;
 }
 
 export function getWorkspace(db: Database, agentId: string): WorkspaceRecord | null {

@@ -15,6 +15,7 @@ import {
 import { collectGarbage, type GcOptions, type GcReport } from "./gc.ts";
 import { createManagedDir, ensureWorkspaceRoot, workspacePath } from "./managed-dir.ts";
 import { type RemovalOutcome, removeWorkspace, WorkAtRiskError, workAtRisk } from "./removal.ts";
+import { Rests } from "./rests.ts";
 import { DEFAULT_SIZE_TIMEOUT_MS, WorkspaceSizer } from "./sizer.ts";
 import { addWorktree, type WorktreeSpec } from "./worktree.ts";
 
@@ -34,6 +35,12 @@ export interface AgentWorkspacesDeps {
   root: string;
   sizeTimeoutMs?: number | undefined;
 }
+
+/**
+ * An agent's use is noted at once, unless one was noted less than this long ago: then when that
+ * much time has passed (an agent answering a turn a millisecond writes no row per turn).
+ */
+const USE_SPACING_MS = 1000;
 
 /** The events after which an agent has used its workspace: a turn's end, its process's end. */
 const USE_EVENTS = new Set<StoredEvent["type"]>([
@@ -63,6 +70,14 @@ export class AgentWorkspaces {
   /** Agents whose use was seen in events and is not noted yet. */
   private readonly usedSoon = new Set<string>();
   private noteUse: ReturnType<typeof setImmediate> | null = null;
+  /** Agents whose use was noted lately (USE_SPACING_MS). */
+  private readonly noted = new Rests((agentId) => {
+    try {
+      this.note(agentId);
+    } catch (error) {
+      useNotNoted(agentId, error);
+    }
+  });
   private unfollow: (() => void) | null = null;
 
   constructor(deps: AgentWorkspacesDeps) {
@@ -105,10 +120,15 @@ export class AgentWorkspaces {
     await removeWorkspace(prepared, { force: true });
   }
 
-  /** The agent used its workspace just now: note the time, and measure it soon. */
+  /** The agent used its workspace just now: note the time (see USE_SPACING_MS), and measure it soon. */
   used(agentId: string): void {
-    touchWorkspace(this.db, agentId);
+    if (!this.noted.defer(agentId)) this.note(agentId);
     this.sizer.request(agentId);
+  }
+
+  private note(agentId: string): void {
+    this.noted.begin(agentId).endIn(USE_SPACING_MS);
+    touchWorkspace(this.db, agentId);
   }
 
   /**
@@ -132,7 +152,7 @@ export class AgentWorkspaces {
       try {
         this.used(agentId);
       } catch (error) {
-        log.warn(`${agentId}: noting the use of its workspace failed: ${errorMessage(error)}`);
+        useNotNoted(agentId, error);
       }
     }
     this.usedSoon.clear();
@@ -179,12 +199,18 @@ export class AgentWorkspaces {
     if (this.noteUse) clearImmediate(this.noteUse);
     this.noteUse = null;
     this.usedSoon.clear();
+    this.noted.clear();
     await this.sizer.close();
   }
 
-  /** Resolves once every use noted so far is recorded and every measurement asked for stored. */
+  /** Resolves once every use seen so far is noted and every measurement asked for stored. */
   async sizesMeasured(): Promise<void> {
     while (this.noteUse) await new Promise((resolve) => setImmediate(resolve));
+    await this.noted.resumed();
     return this.sizer.idle();
   }
+}
+
+function useNotNoted(agentId: string, error: unknown): void {
+  log.warn(`${agentId}: noting the use of its workspace failed: ${errorMessage(error)}`);
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { AgentView } from "../../src/api/schemas.ts";
 import {
   type AgentJson,
   ask,
@@ -94,12 +95,23 @@ function eventTypes(agentId: string): string[] {
   }
 }
 
+/**
+ * The agent without what the daemon notes in the background, after earlier turns and exits and
+ * at most once a second per agent, whenever that falls: its workspace's size and last use.
+ */
+function withoutBackgroundNotes(agent: AgentView) {
+  const { workspace, ...rest } = agent;
+  if (workspace === null) return agent;
+  const { size_bytes, accessed_at, ...kept } = workspace;
+  return { ...rest, workspace: kept };
+}
+
 /** Everything a request could leave behind. */
 async function snapshot() {
   const db = daemonDatabase(daemon);
   try {
     return {
-      agents: (await daemon.api("/agents")).body,
+      agents: (await daemon.api<AgentView[]>("/agents")).body.map(withoutBackgroundNotes),
       rows: db
         .query(
           "SELECT (SELECT count(*) FROM turns) AS turns, (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM events) AS events",
@@ -122,13 +134,17 @@ function files(root: string): string[] {
   return found.filter((line) => !line.includes("agentd.db")).sort();
 }
 
-/** Every process below `pid`: its children, theirs, and so on. */
+/**
+ * Every process below `pid`: its children, theirs, and so on — but for `du`, which measures a
+ * workspace in the background whenever an agent's rest between measurements ends.
+ */
 function descendants(pid: number): number[] {
   const parents = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) === "du") continue;
       parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
     } catch {} // gone meanwhile
   }

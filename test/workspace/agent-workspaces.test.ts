@@ -108,6 +108,20 @@ describe("agents' workspaces", () => {
     expect((after?.accessed_at ?? "") > record.accessed_at).toBe(true);
   });
 
+  test("uses within a second of a noted one are noted once, when the second is over", async () => {
+    const s = setup();
+    const record = await createAgent(s, "u-1", {});
+    await Bun.sleep(2);
+    s.workspaces.used("u-1");
+    const first = getWorkspace(s.db, "u-1")?.accessed_at ?? "";
+    expect(first > record.accessed_at).toBe(true);
+    s.workspaces.used("u-1");
+    s.workspaces.used("u-1");
+    expect(getWorkspace(s.db, "u-1")?.accessed_at).toBe(first);
+    await s.workspaces.sizesMeasured();
+    expect((getWorkspace(s.db, "u-1")?.accessed_at ?? "") > first).toBe(true);
+  });
+
   test("a workspace deleted by hand is found missing when measured", async () => {
     const s = setup();
     const record = await createAgent(s, "a-8", {});

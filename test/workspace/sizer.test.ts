@@ -2,8 +2,15 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentView } from "../../src/api/schemas.ts";
+import { insertAgent } from "../../src/store/agents.ts";
+import { openDatabase } from "../../src/store/db.ts";
+import { getWorkspace, insertWorkspace } from "../../src/store/workspaces.ts";
+import { measureSize } from "../../src/workspace/size.ts";
+import { WorkspaceSizer } from "../../src/workspace/sizer.ts";
 import { ask, FAKE_AGENT_COMMAND } from "../helpers/agents.ts";
 import { REPO_ROOT, startDaemon, stopAllDaemons } from "../helpers/daemon.ts";
+import { sampleAgent } from "../helpers/store.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { processGone, waitFor } from "../helpers/wait.ts";
 
 // Real processes on a loaded machine: Bun's 5 s default is too short.
@@ -49,6 +56,46 @@ function percentile(values: number[], p: number): number {
 }
 
 describe("measuring a workspace", () => {
+  test("an agent asked for again and again is measured once now and once after a rest, with everything written", async () => {
+    const db = openDatabase(join(tempDir(), "agentd.db"));
+    const path = tempDir();
+    insertAgent(db, { ...sampleAgent("busy"), cwd: path });
+    insertWorkspace(db, {
+      agent_id: "busy",
+      kind: "dir",
+      path,
+      repo: null,
+      branch: null,
+      base: null,
+    });
+    const measured: string[] = [];
+    let measuring: Promise<unknown> = Promise.resolve();
+    const sizer = new WorkspaceSizer(db, 60_000, (tree, options) => {
+      measured.push(tree);
+      const size = measureSize(tree, options);
+      measuring = size;
+      return size;
+    });
+    try {
+      sizer.request("busy");
+      await sizer.idle();
+      const first = getWorkspace(db, "busy")?.size_bytes ?? 0;
+      // A turn a millisecond, each asking once the last measurement asked for would be over.
+      for (let i = 0; i < 20; i++) {
+        writeFileSync(join(path, `turn-${i}`), Buffer.alloc(10_000, 1));
+        sizer.request("busy");
+        await measuring;
+      }
+      expect(measured).toEqual([path]);
+      await sizer.idle();
+      expect(measured).toEqual([path, path]);
+      expect(getWorkspace(db, "busy")?.size_bytes).toBeGreaterThanOrEqual(first + 20 * 10_000);
+    } finally {
+      await sizer.close();
+      db.close();
+    }
+  });
+
   test("a 10 000-file tree under measurement does not delay the agent's events", async () => {
     const daemon = await startDaemon({
       env: {
