@@ -3,7 +3,7 @@ import { errorMessage } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import { log } from "../log.ts";
 import type { AgentEvent } from "../protocols/session.ts";
-import { type AgentRecord, getAgent } from "../store/agents.ts";
+import { type AgentRecord, addAgentUsage, getAgent } from "../store/agents.ts";
 import { StorageError } from "../store/database-health.ts";
 import { addedUp, type Usage } from "../store/sql.ts";
 import type { Transactions } from "../store/transactions.ts";
@@ -152,7 +152,7 @@ export class AgentRecorder {
   private addSpent(agentId: string, spent: UnaddedUsage): void {
     const usage = spent.take();
     if (usage === null) return;
-    const spending = this.deps.turns.addToAgent(agentId, usage);
+    const spending = addAgentUsage(this.deps.db, agentId, usage);
     if (spending) this.deps.budgets.spent(agentId, spending);
   }
 

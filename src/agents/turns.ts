@@ -3,15 +3,10 @@ import type { SendInput, SendResult } from "../api/schemas.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { AgentEvent, Prompt } from "../protocols/session.ts";
-import {
-  type AgentRecord,
-  addAgentUsage,
-  incrementAgentTurns,
-  type Spending,
-} from "../store/agents.ts";
+import { type AgentRecord, incrementAgentTurns } from "../store/agents.ts";
 import { insertMessage } from "../store/messages.ts";
 import { PendingWrites } from "../store/pending-writes.ts";
-import { addedUp, type Usage as StoreUsage } from "../store/sql.ts";
+import { addedUp } from "../store/sql.ts";
 import { nowIso } from "../store/time.ts";
 import type { Transactions } from "../store/transactions.ts";
 import {
@@ -182,8 +177,7 @@ export class AgentTurns {
 
   /**
    * Tokens and cost of one model call, into the turn under way and the usage ledger. The
-   * agent's own totals are the caller's to add (`addToAgent`), for all the calls of a batch at
-   * once.
+   * agent's own totals are the recorder's to add, for all the calls of a batch at once.
    */
   usage(agent: Pick<AgentRecord, "id" | "protocol">, usage: Usage): void {
     const turnId = this.stateOf(agent.id).open[0]?.id ?? null;
@@ -195,11 +189,6 @@ export class AgentTurns {
       created_at: nowIso(),
     });
     this.deps.bus.record(agent.id, "usage", { ...usage, turn_id: turnId });
-  }
-
-  /** Model calls' tokens and cost into the agent's totals; returns its spending after them. */
-  addToAgent(agentId: string, usage: StoreUsage): Spending | null {
-    return addAgentUsage(this.deps.db, agentId, usage);
   }
 
   /** The turns still waiting for their answers, oldest first. */
