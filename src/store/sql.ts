@@ -43,27 +43,19 @@ export function usageParams(usage: Usage): Params {
 const ROWS_PER_INSERT = 64;
 const insertSql = new Map<string, string>();
 
-/**
- * Insert rows, up to 64 in one statement (a statement's own cost is most of a small row's).
- * Returns the rowid of the last row of each statement and how many rows it wrote, so that a
- * table with AUTOINCREMENT rowids, whose rows of one statement are numbered one after another,
- * can tell each row's.
- */
+/** Insert rows, up to 64 in one statement (a statement's own cost is most of a small row's). */
 export function insertRows(
   db: Database,
   table: string,
   columns: readonly string[],
   rows: readonly SQLQueryBindings[][],
-): { lastRowid: number; count: number }[] {
-  const written: { lastRowid: number; count: number }[] = [];
+): void {
   for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
     const some = rows.slice(at, at + ROWS_PER_INSERT);
-    const result = db
-      .query<unknown, SQLQueryBindings[]>(insertStatement(table, columns, some.length))
-      .run(...some.flat());
-    written.push({ lastRowid: Number(result.lastInsertRowid), count: some.length });
+    db.query<unknown, SQLQueryBindings[]>(insertStatement(table, columns, some.length)).run(
+      ...some.flat(),
+    );
   }
-  return written;
 }
 
 function insertStatement(table: string, columns: readonly string[], rows: number): string {
