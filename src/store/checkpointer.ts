@@ -3,7 +3,10 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { log } from "../log.ts";
 
-const INTERVAL_MS = 1000;
+/** Short enough that a flooding agent's WAL stays within tens of megabytes between rounds. */
+const INTERVAL_MS = 250;
+/** Past this the worker starts the WAL over, or shrinks it (checkpoint-worker.ts). */
+const WAL_LIMIT_BYTES = 16 * 1024 * 1024;
 const START_TIMEOUT_MS = 5000;
 
 export interface Checkpointer {
@@ -14,7 +17,7 @@ export interface Checkpointer {
  * Moves the database's WAL checkpoints off the daemon's thread. A checkpoint writes the WAL
  * back into the database file and syncs it — tens of milliseconds on an ordinary disk — and
  * SQLite runs it inside whichever commit finds the WAL long enough: a flooding agent's batch
- * would stall the API every few seconds. A worker with its own connection checkpoints every
+ * would stall the API every few seconds. A worker with its own connection checkpoints four times a
  * second instead, and the daemon's connection never does. Where the worker cannot start,
  * checkpoints stay where SQLite puts them.
  */
@@ -54,7 +57,7 @@ function workerReady(worker: Worker, path: string): Promise<boolean> {
       resolve(message.data === "ready");
     };
     worker.onerror = () => resolve(false);
-    worker.postMessage({ path, intervalMs: INTERVAL_MS });
+    worker.postMessage({ path, intervalMs: INTERVAL_MS, walLimitBytes: WAL_LIMIT_BYTES });
   });
 }
 

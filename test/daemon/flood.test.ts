@@ -83,3 +83,33 @@ test("an agent writing 1 KiB lines as fast as it can: the API answers throughout
   expect(readdirSync(logDir).sort()).toEqual(["agent.log", "agent.log.1", "agent.log.2"]);
   expect(bytesUnder(logDir)).toBeLessThanOrEqual((LOG_KEEP + 1) * LOG_MAX);
 }, 60_000);
+
+/** The database's WAL file, in bytes (0 when absent). */
+function walBytes(daemon: TestDaemon): number {
+  return statSync(`${daemonPaths(daemon.home).db}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+}
+
+test("a flood of hundreds of megabytes keeps the database's WAL within tens of megabytes, and it shrinks once the flood stops", async () => {
+  const MiB = 1024 * 1024;
+  // About 1.5 KiB of WAL per 1 KiB event: without the worker's RESTART the WAL held all of it.
+  const EVENTS = 300_000;
+  const daemon = await startDaemon({ args: ["--event-retention", String(RETENTION)] });
+  const agent = await spawnFake(daemon);
+  await daemon.api(`/agents/${agent.id}/send`, {
+    method: "POST",
+    body: JSON.stringify({ message: "FLOOD" }),
+  });
+  let most = 0;
+  await waitFor(
+    `${EVENTS} events stored`,
+    () => {
+      most = Math.max(most, walBytes(daemon));
+      return stored(daemon, agent.id).latest > EVENTS;
+    },
+    90_000,
+  );
+  expect(most).toBeLessThan(96 * MiB);
+  await daemon.api(`/agents/${agent.id}/stop`, { method: "POST" });
+  // Past its 16 MiB limit, a WAL no longer written to is emptied.
+  await waitFor("the WAL to shrink", () => walBytes(daemon) <= 16 * MiB);
+}, 150_000);

@@ -1,17 +1,30 @@
-import { afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const created: string[] = [];
+/**
+ * The directories each test file made, by file. Bun runs the files one after another in one
+ * process and evaluates this module once for all of them, so an afterAll here would only ever
+ * end the first file that imported it; and it runs no "exit" handlers.
+ */
+const createdBy = new Map<string, string[]>();
 
-afterAll(() => {
-  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A fresh directory, removed when the test file ends. */
+/**
+ * A fresh directory, removed once its test file is done: when a later file first asks for one,
+ * or when the run ends (test/setup.ts).
+ */
 export function tempDir(prefix = "agentd-test-"): string {
+  removeTempDirs({ except: Bun.main });
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  created.push(dir);
+  createdBy.set(Bun.main, [...(createdBy.get(Bun.main) ?? []), dir]);
   return dir;
+}
+
+/** Remove every test file's directories, or all but those of the file still running. */
+export function removeTempDirs(options: { except?: string } = {}): void {
+  for (const [file, dirs] of createdBy) {
+    if (file === options.except) continue;
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    createdBy.delete(file);
+  }
 }
