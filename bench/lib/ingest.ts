@@ -48,10 +48,30 @@ export async function ingestSides(
   );
   const totalLines = size.agents * size.linesPerAgent;
   // CPU time per line of each side, less swayed than the rates by what else the machine runs.
-  const cpu = { agentd: [] as number[], baseline: [] as number[] };
+  const cpu = { agentd: [] as number[], baseline: [] as number[], floor: [] as number[] };
+  const floorRates: number[] = [];
+  const baselineRates: number[] = [];
   const cpuPerLine = (pid: number, side: number[]) => {
     const before = cpuSeconds(pid);
     return () => side.push(((cpuSeconds(pid) - before) * 1e6) / totalLines);
+  };
+  /** One flood read by the baseline's reader, storing or not; its rate in lines per second. */
+  const readFlood = async (cpuSide: number[], store: { retention: number } | null) => {
+    const measured = cpuPerLine(reader.pid, cpuSide);
+    const answer = await reader.request<{ ms: number; lines: number }>({
+      agents: size.agents,
+      lines: size.linesPerAgent,
+      via: how.mode === "run" ? "pipe" : "file",
+      dir: context.session.dir("pipe-reader"),
+      ...(store && { store }),
+    });
+    // The floods' lines and each agent's agent_start and agent_complete.
+    const expected = totalLines + 2 * size.agents;
+    if (answer.lines !== expected) {
+      throw new Error(`the baseline parsed ${answer.lines} lines, not ${expected}`);
+    }
+    measured();
+    return totalLines / (answer.ms / 1000);
   };
   return {
     async agentd() {
@@ -66,25 +86,17 @@ export async function ingestSides(
       }
     },
     async baseline() {
-      const measured = cpuPerLine(reader.pid, cpu.baseline);
-      const answer = await reader.request<{ ms: number; lines: number }>({
-        agents: size.agents,
-        lines: size.linesPerAgent,
-        via: how.mode === "run" ? "pipe" : "file",
-        dir: context.session.dir("pipe-reader"),
-      });
-      // The floods' lines and each agent's agent_start and agent_complete.
-      const expected = totalLines + 2 * size.agents;
-      if (answer.lines !== expected) {
-        throw new Error(`the baseline parsed ${answer.lines} lines, not ${expected}`);
-      }
-      measured();
-      return totalLines / (answer.ms / 1000);
+      const rate = await readFlood(cpu.baseline, null);
+      baselineRates.push(rate);
+      // The floor under any reader that persists, measured beside each repetition (not timed).
+      floorRates.push(await readFlood(cpu.floor, { retention: size.retention }));
+      return rate;
     },
     check: () => checkIngestion(context, size, how),
     notes: () => [
       `${size.agents === 1 ? "one agent" : `${size.agents} agents`} × ${size.linesPerAgent} lines, retention ${size.retention} events per agent`,
       cpuNote(cpu.agentd, cpu.baseline),
+      floorNote(floorRates, baselineRates, cpu.floor),
     ],
     async close() {
       await reader.close();
@@ -254,6 +266,13 @@ class HeldEvents {
 }
 
 /** The median CPU time per line of each side (the daemon's process; the baseline's reader). */
+/** What the storing reader reached: the most any reader that persists every line can expect. */
+function floorNote(rates: number[], baselineRates: number[], cpu: number[]): string {
+  if (rates.length === 0 || baselineRates.length === 0) return "floor: not measured";
+  const rate = median(rates);
+  return `floor: the baseline's reader storing what it parses (each chunk to a log file, each line serialised again, a SQLite row per chunk in its own transaction, pruned to the retention) reads ${Math.round(rate)} lines/s, ${(rate / median(baselineRates)).toFixed(3)}× the baseline, at ${median(cpu).toFixed(2)} µs CPU per line`;
+}
+
 function cpuNote(agentd: number[], baseline: number[]): string {
   if (agentd.length === 0 || baseline.length === 0) return "CPU per line: not measured";
   const [ours, theirs] = [median(agentd), median(baseline)];
