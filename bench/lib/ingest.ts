@@ -265,7 +265,6 @@ class HeldEvents {
   }
 }
 
-/** The median CPU time per line of each side (the daemon's process; the baseline's reader). */
 /** What the storing reader reached: the most any reader that persists every line can expect. */
 function floorNote(rates: number[], baselineRates: number[], cpu: number[]): string {
   if (rates.length === 0 || baselineRates.length === 0) return "floor: not measured";
@@ -273,6 +272,7 @@ function floorNote(rates: number[], baselineRates: number[], cpu: number[]): str
   return `floor: the baseline's reader storing what it parses (each chunk to a log file, each line serialised again, a SQLite row per chunk in its own transaction, pruned to the retention) reads ${Math.round(rate)} lines/s, ${(rate / median(baselineRates)).toFixed(3)}× the baseline, at ${median(cpu).toFixed(2)} µs CPU per line`;
 }
 
+/** The median CPU time per line of each side (the daemon's process; the baseline's reader). */
 function cpuNote(agentd: number[], baseline: number[]): string {
   if (agentd.length === 0 || baseline.length === 0) return "CPU per line: not measured";
   const [ours, theirs] = [median(agentd), median(baseline)];

@@ -6,7 +6,7 @@ import { log } from "../log.ts";
 /** Short enough that a flooding agent's WAL stays within tens of megabytes between rounds. */
 const INTERVAL_MS = 250;
 /** Past this the worker starts the WAL over, or shrinks it (checkpoint-worker.ts). */
-const WAL_LIMIT_BYTES = 16 * 1024 * 1024;
+export const WAL_LIMIT_BYTES = 16 * 1024 * 1024;
 const START_TIMEOUT_MS = 5000;
 
 export interface Checkpointer {
@@ -17,8 +17,8 @@ export interface Checkpointer {
  * Moves the database's WAL checkpoints off the daemon's thread. A checkpoint writes the WAL
  * back into the database file and syncs it — tens of milliseconds on an ordinary disk — and
  * SQLite runs it inside whichever commit finds the WAL long enough: a flooding agent's batch
- * would stall the API every few seconds. A worker with its own connection checkpoints four times a
- * second instead, and the daemon's connection never does. Where the worker cannot start,
+ * would stall the API every few seconds. A worker with its own connection checkpoints four
+ * times a second instead, and the daemon's connection never does. Where the worker cannot start,
  * checkpoints stay where SQLite puts them.
  */
 export function startCheckpointer(db: Database): Checkpointer {

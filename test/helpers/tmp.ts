@@ -16,7 +16,9 @@ const createdBy = new Map<string, string[]>();
 export function tempDir(prefix = "agentd-test-"): string {
   removeTempDirs({ except: Bun.main });
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  createdBy.set(Bun.main, [...(createdBy.get(Bun.main) ?? []), dir]);
+  const dirs = createdBy.get(Bun.main) ?? [];
+  dirs.push(dir);
+  createdBy.set(Bun.main, dirs);
   return dir;
 }
 
